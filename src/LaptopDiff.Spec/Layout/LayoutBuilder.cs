@@ -32,6 +32,9 @@ namespace LaptopDiff.Spec
             private readonly HashSet<string> _pinned;
             private readonly List<LayoutComponent> _components = new List<LayoutComponent>();
             private readonly List<TensorKey> _keys = new List<TensorKey>();
+            // diffusers' key order inside a Transformer2D (norm, proj_in, blocks, proj_out) differs
+            // from how the shell and block components split its tensors
+            private readonly Dictionary<string, List<TensorKey>> _transformerKeyOrder = new Dictionary<string, List<TensorKey>>();
             public readonly List<SpecDiagnostic> Diagnostics = new List<SpecDiagnostic>();
 
             public Builder(UNetSpec spec, string path)
@@ -228,6 +231,7 @@ namespace LaptopDiff.Spec
 
                 var result = new List<LayoutComponent>();
                 var all = shellIn.Concat(blocks.SelectMany(x => x)).Concat(shellOut).ToList();
+                _transformerKeyOrder[id] = all;
                 if (_spec.Granularity == PruneGranularity.Transformer)
                 {
                     result.Add(Unit(new LayoutComponent
@@ -308,7 +312,10 @@ namespace LaptopDiff.Spec
             private void AddKeys(params LayoutComponent?[] components)
             {
                 foreach (var c in components)
-                    if (c != null) _keys.AddRange(c.Keys);
+                {
+                    if (c == null || c.Kind == ComponentKind.TransformerBlock) continue;
+                    _keys.AddRange(c.Kind == ComponentKind.Transformer ? _transformerKeyOrder[c.Id] : (IEnumerable<TensorKey>)c.Keys);
+                }
             }
 
             private void CheckUnitLists()

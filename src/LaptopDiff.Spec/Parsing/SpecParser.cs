@@ -132,14 +132,11 @@ namespace LaptopDiff.Spec
         /// <summary>A pruned spec names its base and lists removals; structure comes from the base.</summary>
         private static UNetSpec ReadPrunedOverlay(YamlMapReader r)
         {
-            var prune = ReadPrune(r);
             return new UNetSpec
             {
                 Name = ReadName(r),
                 Description = r.String("description"),
                 Base = r.String("base"),
-                Granularity = prune.Granularity,
-                Pinned = prune.Pinned,
                 Removed = r.StringList("removed").Select(x => x.Value).ToEquatableArray(),
                 Provenance = ReadProvenance(r),
             };
