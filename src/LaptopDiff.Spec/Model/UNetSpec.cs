@@ -67,7 +67,8 @@ namespace LaptopDiff.Spec
     {
         public MidKind Kind { get; init; } = MidKind.CrossAttn;
         public int Heads { get; init; }
-        public int TransformerDepth { get; init; } = 1;
+        /// <summary>Transformer blocks of the mid attention (0 unless cross_attn).</summary>
+        public int TransformerDepth { get; init; }
         public SourceSpan Source { get; init; }
     }
 

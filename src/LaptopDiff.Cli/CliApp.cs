@@ -1,0 +1,24 @@
+using System.CommandLine;
+using LaptopDiff.Cli.Commands.ImportDiffusers;
+using LaptopDiff.Cli.Commands.Inspect;
+
+namespace LaptopDiff.Cli;
+
+/// <summary>The <c>laptop-diff</c> command tree. Each verb lives in Commands/&lt;Verb&gt;/.</summary>
+public static class CliApp
+{
+    public static RootCommand Create(CliContext context)
+    {
+        var root = new RootCommand("LaptopDiff: layer pruning and normalized distillation for diffusion U-Nets.");
+        root.Subcommands.Add(InspectCommand.Create(context));
+        root.Subcommands.Add(ImportDiffusersCommand.Create(context));
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var context = new CliContext(stdout, stderr);
+        var parsed = Create(context).Parse(args);
+        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+}

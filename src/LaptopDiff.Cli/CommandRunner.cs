@@ -1,0 +1,36 @@
+using LaptopDiff.Runtime.Diffusers;
+using LaptopDiff.Runtime.Weights;
+using LaptopDiff.Spec;
+
+namespace LaptopDiff.Cli;
+
+/// <summary>
+/// Runs a verb's body and maps failures to exit codes and one clear message on stderr: bad input
+/// files are exit 2, anything else exit 3. Verbs write outputs atomically, so a failure leaves none.
+/// </summary>
+public static class CommandRunner
+{
+    public static int Run(CliContext context, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (IsInputError(e))
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InputError;
+        }
+        catch (Exception e)
+        {
+            context.Error.WriteLine($"error: {e.GetType().Name}: {e.Message}");
+            return ExitCodes.RuntimeFailure;
+        }
+    }
+
+    private static bool IsInputError(Exception e) => e is SpecException or DiffusersConfigException or WeightsException
+        or FileNotFoundException or DirectoryNotFoundException or InputException;
+}
+
+/// <summary>A problem with what the user gave (wrong tensor shapes, missing input names).</summary>
+public sealed class InputException(string message) : Exception(message);

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LaptopDiff.Runtime.Specs;
+using LaptopDiff.Spec;
+using Spectre.Console;
+
+namespace LaptopDiff.Cli.Commands.Inspect;
+
+/// <summary><c>laptop-diff inspect --spec SPEC [--json]</c>: the layer table and totals, without allocating weights.</summary>
+public static class InspectCommand
+{
+    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json", Required = true };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object instead of the table" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("inspect", "Print a U-Net's layer table: every unit, its parameters and whether it is prunable") { SpecOption, JsonOption };
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            var path = parse.GetValue(SpecOption)!.FullName;
+            var layout = SpecFiles.LoadLayout(path);
+            if (parse.GetValue(JsonOption)) context.Out.WriteLine(JsonSerializer.Serialize(ToJson(layout), JsonOptions.Indented));
+            else WriteTable(context.Out, layout);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static object ToJson(UNetLayout layout)
+    {
+        var live = layout.Components.Where(c => !layout.IsRemoved(c.Id)).ToList();
+        return new
+        {
+            name = layout.Spec.Name,
+            total_params = layout.TotalParamCount,
+            base_params = layout.BaseParamCount,
+            removed_params = layout.RemovedParamCount,
+            removed = layout.Removed,
+            unit_count = live.Count(c => c.IsUnit),
+            prunable_count = live.Count(c => c.Prunable),
+            prunable_params = live.Where(c => c.Prunable).Sum(c => c.ParamCount),
+            units = live.Where(c => c.IsUnit).Select(c => new
+            {
+                id = c.Id, kind = KindName(c.Kind), stage = c.Stage, @params = c.ParamCount, prunable = c.Prunable, reason = c.Reason,
+            }),
+            components = live.Select(c => new { id = c.Id, kind = KindName(c.Kind), stage = c.Stage, @params = c.ParamCount, unit = c.IsUnit }),
+        };
+    }
+
+    private static void WriteTable(TextWriter output, UNetLayout layout)
+    {
+        var console = Consoles.For(output);
+        var table = new Table().Border(TableBorder.Simple).Title($"{layout.Spec.Name}: layer table");
+        table.AddColumns("#", "unit (diffusers key prefix)", "kind", "stage");
+        table.AddColumn(new TableColumn("params").RightAligned());
+        table.AddColumns("prunable", "why");
+        int index = 0;
+        foreach (var c in layout.Components.Where(c => !layout.IsRemoved(c.Id)))
+        {
+            table.AddRow(
+                (index++).ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Id), KindName(c.Kind), c.Stage,
+                c.ParamCount.ToString("N0", CultureInfo.InvariantCulture),
+                c.IsUnit ? (c.Prunable ? "yes" : "no") : "-", Markup.Escape(c.Reason));
+        }
+        console.Write(table);
+        var units = layout.Components.Where(c => c.IsUnit && !layout.IsRemoved(c.Id)).ToList();
+        var prunable = units.Where(c => c.Prunable).ToList();
+        output.WriteLine($"total parameters: {layout.TotalParamCount.ToString("N0", CultureInfo.InvariantCulture)}"
+            + (layout.Removed.Count > 0 ? $" (base {layout.BaseParamCount.ToString("N0", CultureInfo.InvariantCulture)}, {layout.Removed.Count} units removed)" : ""));
+        output.WriteLine($"units: {units.Count}, prunable: {prunable.Count} holding {prunable.Sum(c => c.ParamCount).ToString("N0", CultureInfo.InvariantCulture)} parameters "
+            + $"({100.0 * prunable.Sum(c => c.ParamCount) / layout.TotalParamCount:F1}% of the U-Net)");
+    }
+
+    internal static string KindName(ComponentKind kind) => kind switch
+    {
+        ComponentKind.ConvIn => "conv_in",
+        ComponentKind.TimeEmbedding => "time_embedding",
+        ComponentKind.AdditionEmbedding => "add_embedding",
+        ComponentKind.Resnet => "resnet",
+        ComponentKind.Transformer => "transformer",
+        ComponentKind.TransformerBlock => "transformer_block",
+        ComponentKind.Downsampler => "downsampler",
+        ComponentKind.Upsampler => "upsampler",
+        ComponentKind.OutputHead => "output_head",
+        _ => kind.ToString(),
+    };
+}

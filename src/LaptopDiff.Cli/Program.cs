@@ -1,0 +1,3 @@
+using LaptopDiff.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);
