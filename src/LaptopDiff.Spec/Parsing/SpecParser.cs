@@ -49,7 +49,8 @@ namespace LaptopDiff.Spec
             catch (InvalidOperationException e)
             {
                 // YamlDotNet throws this (not YamlException) for some malformed input, e.g. duplicate anchors.
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", e.Message, path, new SourceSpan(1, 1, 1, 1)));
+                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
+                    "malformed YAML after this point (an unclosed '[' or '{'?): " + e.Message, path, LastGoodPosition(text)));
                 return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             }
 
@@ -267,6 +268,8 @@ namespace LaptopDiff.Spec
             if (kind == MidKind.CrossAttn)
             {
                 heads = explicitHeads ?? heads;
+                if (heads == 0 && headDim == null)
+                    m.Report(SpecDiagnosticIds.MissingKey, m.Span, "a cross_attn mid block needs 'heads' or 'head_dim' when the last down stage has no attention");
                 depth = explicitDepth ?? depth;
                 if (headDim != null)
                 {
@@ -324,6 +327,24 @@ namespace LaptopDiff.Spec
             };
             p.ReportUnknownKeys();
             return result;
+        }
+
+        /// <summary>Where YAML parsing last succeeded, for errors YamlDotNet reports without a position.</summary>
+        private static SourceSpan LastGoodPosition(string text)
+        {
+            var span = new SourceSpan(1, 1, 1, 1);
+            try
+            {
+                var parser = new Parser(new StringReader(text));
+                while (parser.MoveNext())
+                    if (parser.Current != null)
+                        span = new SourceSpan((int)parser.Current.Start.Line, (int)parser.Current.Start.Column, (int)parser.Current.End.Line, (int)parser.Current.End.Column);
+            }
+            catch (Exception e) when (e is YamlException || e is InvalidOperationException)
+            {
+                // the position of the last event that parsed is the answer
+            }
+            return span;
         }
 
         private static bool IsIdentifier(string name) =>
