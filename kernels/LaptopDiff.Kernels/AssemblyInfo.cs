@@ -1,0 +1,6 @@
+using System.Runtime.CompilerServices;
+
+// ILGPU's CPU accelerator emits kernel wrappers into a dynamic assembly that must see our internal
+// kernel parameter structs (PairChunk, AblationLayout).
+[assembly: InternalsVisibleTo("ILGPURuntime")]
+[assembly: InternalsVisibleTo("LaptopDiff.Kernels.Tests")]

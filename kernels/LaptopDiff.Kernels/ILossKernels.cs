@@ -1,0 +1,37 @@
+using TorchSharp;
+
+namespace LaptopDiff.Kernels;
+
+/// <summary>
+/// The two hot reductions of LAPTOP-Diff, implemented by <see cref="SimdLossKernels"/> and
+/// <see cref="IlgpuLossKernels"/>. Inputs are contiguous float32 tensors, read in place; every sum is
+/// accumulated in double. Teacher first, then student/ablated, everywhere. Instances are thread-safe
+/// (calls are serialised) and own native resources: dispose them.
+/// </summary>
+public interface ILossKernels : IDisposable
+{
+    KernelPath Path { get; }
+
+    /// <summary>Human-readable device, e.g. "CPU, 2 threads, Vector256" or "NVIDIA H100 (CUDA)".</summary>
+    string Device { get; }
+
+    /// <summary>
+    /// Per-(ablation, sample) sums of squared error: for teacher T [B, ...] and ablated outputs
+    /// S [A, B, ...], <c>sums[a * B + b] = sum_i (S[a, b, i] - T[b, i])^2</c>.
+    /// </summary>
+    void AblationSquaredErrors(torch.Tensor teacher, torch.Tensor ablated, Span<double> sums);
+
+    /// <summary>
+    /// One pass over each of K pairs (shapes may differ between pairs, not within one):
+    /// <c>squaredErrors[k] = ||S_k - T_k||^2</c>, <c>teacherSquaredNorms[k] = ||T_k||^2</c> (plain sums).
+    /// </summary>
+    void FeatureSquaredSums(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
+        Span<double> squaredErrors, Span<double> teacherSquaredNorms);
+
+    /// <summary>
+    /// <c>gradients[k] = scales[k] * (S_k - T_k)</c>, written into the given tensors (product in double,
+    /// stored as float). The feature-loss backward is this with <c>scales[k] = 2 w_k g / den_k</c>.
+    /// </summary>
+    void ScaledDifferences(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
+        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients);
+}

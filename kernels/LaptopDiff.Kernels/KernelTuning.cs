@@ -1,0 +1,39 @@
+namespace LaptopDiff.Kernels;
+
+/// <summary>
+/// Every tuning knob of the kernels, in one place. The defaults were measured on the development
+/// machine (2-core AMD EPYC, AVX2) and are sane starting points for a CUDA GPU; see kernels/README.md.
+/// </summary>
+public sealed record KernelTuning
+{
+    public static KernelTuning Default { get; } = new();
+
+    /// <summary>ILGPU: threads per group. Clamped to the accelerator's maximum and rounded down to
+    /// a multiple of its warp size (the ILGPU CPU accelerator allows 16).</summary>
+    public int GroupSize { get; init; } = 256;
+
+    /// <summary>ILGPU: elements each thread handles per chunk; a group reduces one chunk of
+    /// GroupSize * ElementsPerThread elements, so this sets how many partial sums there are.</summary>
+    public int ElementsPerThread { get; init; } = 16;
+
+    /// <summary>ILGPU: upper bound on groups per launch; kernels grid-stride over the remaining chunks.</summary>
+    public int MaxGroups { get; init; } = 65_535;
+
+    /// <summary>SIMD path: worker threads (default: every core the process may use).</summary>
+    public int CpuThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>SIMD path: elements per work item. 16K floats = 64 KiB per operand, which keeps an
+    /// ablation's teacher chunk in L2 while the A ablated chunks stream past it.</summary>
+    public int CpuChunkElements { get; init; } = 16_384;
+
+    /// <summary>SIMD path: below this many elements in one call, run on the calling thread only
+    /// (waking a second thread costs more than it saves).</summary>
+    public long CpuParallelThresholdElements { get; init; } = 65_536;
+
+    internal void Validate()
+    {
+        if (GroupSize < 1 || ElementsPerThread < 1 || MaxGroups < 1 || CpuThreads < 1 || CpuChunkElements < 64
+            || CpuParallelThresholdElements < 0)
+            throw new ArgumentException($"invalid kernel tuning {this}: sizes must be positive, CpuChunkElements >= 64");
+    }
+}
