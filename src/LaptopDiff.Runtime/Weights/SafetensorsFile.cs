@@ -1,0 +1,71 @@
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Weights;
+
+/// <summary>
+/// Reads and writes <c>.safetensors</c> files. Every problem with a file, corrupt headers included,
+/// surfaces as a <see cref="WeightsException"/> naming the file and the tensor.
+/// </summary>
+public static class SafetensorsFile
+{
+    /// <summary>Reads and validates the header only; no tensor data is read.</summary>
+    public static SafetensorsHeader ReadHeader(string path) => SafetensorsHeaderReader.Read(path);
+
+    /// <summary>
+    /// Loads every tensor onto the CPU, in header order. Tensors keep the file's dtype unless
+    /// <paramref name="convertFloatsTo"/> is given: then floating-point tensors are converted to it
+    /// (integer and bool tensors never are).
+    /// </summary>
+    public static Dictionary<string, Tensor> Load(string path, ScalarType? convertFloatsTo = null)
+    {
+        if (convertFloatsTo is { } to && !is_floating_point(to))
+            throw new ArgumentException($"{to} is not a floating-point type", nameof(convertFloatsTo));
+
+        var header = ReadHeader(path);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            using var reader = new SafetensorsDataReader(header);
+            foreach (var entry in header.Entries)
+            {
+                var tensor = reader.Read(entry);
+                if (convertFloatsTo is { } type && is_floating_point(entry.DType) && entry.DType != type)
+                {
+                    var converted = tensor.to_type(type);
+                    tensor.Dispose();
+                    tensor = converted;
+                }
+                result.Add(entry.Name, tensor);
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var tensor in result.Values) tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes tensors in the given order, atomically: on any failure no file (and no partial file) is
+    /// left at <paramref name="path"/>, and an existing file there is unchanged.
+    /// </summary>
+    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.ToList();
+        var header = SafetensorsWriter.BuildHeader(path, list, metadata);
+        try
+        {
+            AtomicFile.Write(path, stream =>
+            {
+                stream.Write(header);
+                foreach (var (_, tensor) in list) SafetensorsWriter.WriteData(stream, tensor);
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WeightsException($"cannot write weights file '{path}': {e.Message} Check that the folder exists and is writable.", e);
+        }
+    }
+}

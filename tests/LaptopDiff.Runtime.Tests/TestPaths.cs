@@ -1,0 +1,20 @@
+namespace LaptopDiff.Runtime.Tests;
+
+/// <summary>Locates the repository and the shared reference fixtures (which live beside it, in ../shared).</summary>
+public static class TestPaths
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string DiffusersFixtures =>
+        Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "diffusers"));
+
+    public static string DiffusersFixture(string fileName) => Path.Combine(DiffusersFixtures, fileName);
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "LaptopDiff.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException($"no LaptopDiff.sln above {AppContext.BaseDirectory}");
+    }
+}
