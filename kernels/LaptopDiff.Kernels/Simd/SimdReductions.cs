@@ -11,6 +11,7 @@ namespace LaptopDiff.Kernels;
 internal static unsafe class SimdReductions
 {
     /// <summary>sum_i (s[i] - t[i])^2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip tier-0 code
     public static double SquaredError(float* t, float* s, long n)
     {
         int w = Vector<float>.Count;
@@ -33,6 +34,7 @@ internal static unsafe class SimdReductions
     }
 
     /// <summary>(sum_i (s[i] - t[i])^2, sum_i t[i]^2) in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip tier-0 code
     public static (double SquaredError, double TeacherSquaredNorm) SquaredErrorAndNorm(float* t, float* s, long n)
     {
         int w = Vector<float>.Count;
@@ -58,6 +60,7 @@ internal static unsafe class SimdReductions
 
     /// <summary>g[i] = (float)(scale * (s[i] - t[i])), the product taken in double so a scale beyond
     /// float range (tiny teacher norms) cannot overflow before the difference shrinks it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip tier-0 code
     public static void ScaledDifference(float* t, float* s, float* g, long n, double scale)
     {
         int w = Vector<float>.Count;
@@ -72,7 +75,6 @@ internal static unsafe class SimdReductions
         for (; i < n; i++) g[i] = (float)(scale * ((double)s[i] - t[i]));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static string VectorDescription() =>
         $"Vector<float> x{Vector<float>.Count}{(Vector.IsHardwareAccelerated ? "" : " (not accelerated)")}";
 }
