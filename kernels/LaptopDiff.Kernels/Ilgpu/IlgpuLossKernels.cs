@@ -98,18 +98,7 @@ public sealed class IlgpuLossKernels : ILossKernels
         lock (_gate)
         {
             using var arena = _arena.Bind([teacher, ablated]);
-            int chunkLength = ChunkLength;
-            int chunksPerSample = checked((int)((n + chunkLength - 1) / chunkLength));
-            int segments = a * b;
-            long chunkCount = checked((long)segments * chunksPerSample);
-            var layout = new AblationLayout(arena.Offsets[0], arena.Offsets[1], b, n, chunkLength, chunksPerSample);
-            var partials = _partials.Get(chunkCount);
-            var starts = _starts.Upload(Enumerable.Range(0, segments + 1).Select(s => s * chunksPerSample).ToArray());
-            var totals = _totals.Get(segments);
-            _ablationSums(Groups(chunkCount), arena.View, layout, partials);
-            _sumSegments(segments, partials, starts, 1, totals);
-            _accelerator.Synchronize();
-            totals.CopyToCPU(sums);
+            AblationSums(arena.View, arena.Offsets[0], arena.Offsets[1], a, b, n, sums);
         }
     }
 
@@ -122,20 +111,7 @@ public sealed class IlgpuLossKernels : ILossKernels
         lock (_gate)
         {
             using var arena = _arena.Bind([.. teacher, .. student]);
-            var (chunks, starts) = Chunks(teacher, arena.Offsets, k, gradientOffsets: null);
-            var chunkView = _chunks.Upload(chunks);
-            var partials = _partials.Get(2L * chunks.Length);
-            var totals = _totals.Get(2L * k);
-            _featureSums(Groups(chunks.Length), arena.View, chunkView, partials);
-            _sumSegments(2 * k, partials, _starts.Upload(starts), 2, totals);
-            _accelerator.Synchronize();
-            var sums = new double[2 * k];
-            totals.CopyToCPU(sums);
-            for (int i = 0; i < k; i++)
-            {
-                squaredErrors[i] = sums[2 * i];
-                teacherSquaredNorms[i] = sums[2 * i + 1];
-            }
+            FeatureSums(arena.View, new PairLayout(arena.Offsets, k, Lengths(teacher)), squaredErrors, teacherSquaredNorms);
         }
     }
 
@@ -144,32 +120,74 @@ public sealed class IlgpuLossKernels : ILossKernels
     {
         LossInputs.Pairs(teacher, student);
         LossInputs.Gradients(student, scales, gradients);
-        int k = teacher.Count;
         lock (_gate)
         {
             using var arena = _arena.Bind([.. teacher, .. student], gradients);
-            var (chunks, _) = Chunks(teacher, arena.Offsets, k, gradientOffsets: arena.Offsets.AsSpan(2 * k, k).ToArray());
-            _scaledDifferences(Groups(chunks.Length), arena.View, _chunks.Upload(chunks), _scales.Upload(scales));
-            _accelerator.Synchronize();
+            ScaledDifferences(arena.View, new PairLayout(arena.Offsets, teacher.Count, Lengths(teacher)), scales);
             arena.Finish();
         }
     }
 
+    // The launches, over an arena view and element offsets: the tensor methods above bind tensors
+    // to an arena first; the CUDA check calls these directly on device buffers (no TorchSharp).
+
+    internal void AblationSums(ArrayView<float> arena, long teacherOffset, long ablatedOffset, int a, int b, long n, Span<double> sums)
+    {
+        int chunkLength = ChunkLength;
+        int chunksPerSample = checked((int)((n + chunkLength - 1) / chunkLength));
+        int segments = a * b;
+        long chunkCount = checked((long)segments * chunksPerSample);
+        var layout = new AblationLayout(teacherOffset, ablatedOffset, b, n, chunkLength, chunksPerSample);
+        var partials = _partials.Get(chunkCount);
+        var starts = _starts.Upload(Enumerable.Range(0, segments + 1).Select(s => s * chunksPerSample).ToArray());
+        var totals = _totals.Get(segments);
+        _ablationSums(Groups(chunkCount), arena, layout, partials);
+        _sumSegments(segments, partials, starts, 1, totals);
+        _accelerator.Synchronize();
+        totals.CopyToCPU(sums);
+    }
+
+    internal void FeatureSums(ArrayView<float> arena, PairLayout pairs, Span<double> squaredErrors, Span<double> teacherSquaredNorms)
+    {
+        var (chunks, starts) = Chunks(pairs);
+        var partials = _partials.Get(2L * chunks.Length);
+        var totals = _totals.Get(2L * pairs.Count);
+        _featureSums(Groups(chunks.Length), arena, _chunks.Upload(chunks), partials);
+        _sumSegments(2 * pairs.Count, partials, _starts.Upload(starts), 2, totals);
+        _accelerator.Synchronize();
+        var sums = new double[2 * pairs.Count];
+        totals.CopyToCPU(sums);
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            squaredErrors[i] = sums[2 * i];
+            teacherSquaredNorms[i] = sums[2 * i + 1];
+        }
+    }
+
+    internal void ScaledDifferences(ArrayView<float> arena, PairLayout pairs, ReadOnlySpan<double> scales)
+    {
+        var (chunks, _) = Chunks(pairs);
+        _scaledDifferences(Groups(chunks.Length), arena, _chunks.Upload(chunks), _scales.Upload(scales));
+        _accelerator.Synchronize();
+    }
+
+    private static long[] Lengths(IReadOnlyList<torch.Tensor> tensors) => tensors.Select(t => t.numel()).ToArray();
+
     /// <summary>Cuts K pairs into chunks of one group's work; starts[k] is pair k's first chunk.</summary>
-    private (PairChunk[] Chunks, int[] Starts) Chunks(IReadOnlyList<torch.Tensor> teacher, long[] offsets, int k, long[]? gradientOffsets)
+    private (PairChunk[] Chunks, int[] Starts) Chunks(PairLayout pairs)
     {
         int chunkLength = ChunkLength;
         var chunks = new List<PairChunk>();
-        var starts = new int[k + 1];
-        for (int pair = 0; pair < k; pair++)
+        var starts = new int[pairs.Count + 1];
+        for (int k = 0; k < pairs.Count; k++)
         {
-            starts[pair] = chunks.Count;
-            long n = teacher[pair].numel();
+            starts[k] = chunks.Count;
+            long n = pairs.Lengths[k];
             for (long start = 0; start < n; start += chunkLength)
-                chunks.Add(new PairChunk(pair, (int)Math.Min(chunkLength, n - start), offsets[pair] + start,
-                    offsets[k + pair] + start, gradientOffsets is null ? 0 : gradientOffsets[pair] + start));
+                chunks.Add(new PairChunk(k, (int)Math.Min(chunkLength, n - start), pairs.Teacher(k) + start,
+                    pairs.Student(k) + start, pairs.HasGradients ? pairs.Gradient(k) + start : 0));
         }
-        starts[k] = chunks.Count;
+        starts[pairs.Count] = chunks.Count;
         return (chunks.ToArray(), starts);
     }
 

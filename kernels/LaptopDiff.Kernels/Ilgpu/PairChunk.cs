@@ -23,3 +23,17 @@ internal readonly struct AblationLayout(long teacher, long ablated, int samples,
     public readonly int ChunkLength = chunkLength;
     public readonly int ChunksPerSample = chunksPerSample;
 }
+
+/// <summary>
+/// Where K pairs live in an arena: offsets laid out as [teacher 0..K-1, student 0..K-1, gradient
+/// 0..K-1 (optional)], the order <see cref="TensorArena.Bind"/> produces, and each pair's length.
+/// </summary>
+internal readonly struct PairLayout(long[] offsets, int count, long[] lengths)
+{
+    public int Count { get; } = count;
+    public long[] Lengths { get; } = lengths;
+    public bool HasGradients => offsets.Length >= 3 * Count;
+    public long Teacher(int k) => offsets[k];
+    public long Student(int k) => offsets[Count + k];
+    public long Gradient(int k) => offsets[2 * Count + k];
+}

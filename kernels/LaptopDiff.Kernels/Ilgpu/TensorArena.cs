@@ -43,12 +43,15 @@ internal sealed class TensorArena(Accelerator accelerator, bool forceStaging) : 
         if (pointers.Any(p => (p - start) % sizeof(float) != 0))
             throw new ArgumentException("tensor data is not 4-byte aligned; cannot address it as float");
         long length = (end - start) / sizeof(float);
-        MemoryBuffer buffer = accelerator is CudaAccelerator cuda
-            ? new DevicePointerBuffer(cuda, (IntPtr)start, length, sizeof(float))
-            : CPUMemoryBuffer.Create(accelerator, (IntPtr)start, length, sizeof(float));
+        var buffer = Wrap(accelerator, (IntPtr)start, length);
         var offsets = pointers.Select(p => (p - start) / sizeof(float)).ToArray();
         return new ArenaBinding(buffer.AsArrayView<float>(0, length), offsets, buffer, null, inputCount);
     }
+
+    /// <summary>An ILGPU buffer over float memory the accelerator can address but does not own.</summary>
+    internal static MemoryBuffer Wrap(Accelerator accelerator, IntPtr pointer, long length) => accelerator is CudaAccelerator cuda
+        ? new DevicePointerBuffer(cuda, pointer, length, sizeof(float))
+        : CPUMemoryBuffer.Create(accelerator, pointer, length, sizeof(float));
 
     private unsafe ArenaBinding Stage(IReadOnlyList<torch.Tensor> tensors, int inputCount)
     {
