@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Commands.Bench;
+using LaptopDiff.Cli.Commands.Forward;
 using LaptopDiff.Cli.Commands.ImportDiffusers;
 using LaptopDiff.Cli.Commands.Inspect;
 
@@ -11,7 +13,9 @@ public static class CliApp
     {
         var root = new RootCommand("LaptopDiff: layer pruning and normalized distillation for diffusion U-Nets.");
         root.Subcommands.Add(InspectCommand.Create(context));
+        root.Subcommands.Add(ForwardCommand.Create(context));
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
+        root.Subcommands.Add(BenchCommand.Create(context));
         return root;
     }
 

@@ -1,4 +1,5 @@
 using LaptopDiff.Runtime.Diffusers;
+using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 
@@ -32,5 +33,3 @@ public static class CommandRunner
         or FileNotFoundException or DirectoryNotFoundException or InputException;
 }
 
-/// <summary>A problem with what the user gave (wrong tensor shapes, missing input names).</summary>
-public sealed class InputException(string message) : Exception(message);

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace LaptopDiff.Cli.Commands.Bench;
+
+/// <summary><c>laptop-diff bench unet|kernels</c>: benchmarks for performance engineers.</summary>
+public static class BenchCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("bench", "Benchmarks: U-Net forward/backward, kernels");
+        command.Subcommands.Add(BenchUNetCommand.Create(context));
+        return command;
+    }
+}

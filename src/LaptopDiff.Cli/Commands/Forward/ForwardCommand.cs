@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LaptopDiff.Runtime;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Specs;
+using LaptopDiff.Runtime.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Cli.Commands.Forward;
+
+/// <summary><c>laptop-diff forward --spec S --weights W --inputs IN --output OUT</c>: one forward pass.</summary>
+public static class ForwardCommand
+{
+    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json", Required = true };
+    private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Weights (.safetensors, diffusers key names)", Required = true };
+    private static readonly Option<FileInfo> InputsOption = new("--inputs") { Description = "sample, timestep, encoder_hidden_states [, text_embeds, time_ids] (.safetensors)", Required = true };
+    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "Where to write tensor 'out' (float32 .safetensors)", Required = true };
+    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("forward", "Run one U-Net forward pass and write its prediction")
+        {
+            SpecOption, WeightsOption, InputsOption, OutputOption, ThreadsOption,
+        };
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            if (parse.GetValue(ThreadsOption) is int threads) torch.set_num_threads(threads);
+            var weights = parse.GetValue(WeightsOption)!.FullName;
+            var output = parse.GetValue(OutputOption)!.FullName;
+            var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
+            // Check keys from the header before allocating a model that may be gigabytes.
+            WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
+
+            using var scope = NewDisposeScope();
+            var inputs = UNetInputReader.Read(parse.GetValue(InputsOption)!.FullName, layout);
+            using var model = new UNet2DCondition(layout);
+            WeightLoader.Load(model, weights, strict: true);
+            model.eval();
+            var watch = Stopwatch.StartNew();
+            Tensor result;
+            using (torch.inference_mode()) result = model.forward(inputs).Sample;
+            long elapsedMs = watch.ElapsedMilliseconds;
+            SafetensorsFile.Save(output, new[] { KeyValuePair.Create("out", result.to_type(ScalarType.Float32).contiguous()) });
+            context.Out.WriteLine($"wrote {output}: out [{string.Join(",", result.shape)}] ({elapsedMs} ms forward)");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
