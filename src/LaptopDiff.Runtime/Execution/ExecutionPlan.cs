@@ -146,6 +146,7 @@ public sealed class ExecutionPlan
             if (step.PushesSkip) w.Skips.Add(w.Hidden!);
             if (features && step.EndsStage != null) w.Features[step.EndsStage] = w.Hidden!;
         }
+        if (captureAt != null && captureAt.Contains(to)) onCapture!(w.Snapshot(to));
     }
 
     private void RunStep(Work w, PlanStep step, bool skipped)
