@@ -51,7 +51,10 @@ case "$mode" in
     command -v dotnet >/dev/null || { echo "error: dotnet (.NET 10 SDK) not found" >&2; exit 3; }
     rm -rf "$pack_dir"
     mkdir -p "$pack_dir"
-    dotnet publish "$project" -c Release -r linux-x64 --self-contained true -nologo -v quiet -o "$pack_dir/cuda-check"
+    dotnet publish "$project" -c Release -r linux-x64 --self-contained true -nologo -v quiet \
+      -p:DebugType=none -p:DebugSymbols=false -o "$pack_dir/cuda-check"
+    # runtime diagnostics the check never uses: keeps the tarball small enough to carry
+    rm -f "$pack_dir/cuda-check"/{createdump,libmscordaccore.so,libmscordbi.so,libcoreclrtraceptprovider.so,libclrgc.so,libclrgcexp.so}
     if [[ $with_libtorch == 0 ]]; then
       # libtorch is ~600 MB; without it the kernel checks and device timings still run, the
       # TorchSharp-facing checks and the CPU benchmark are skipped with a note

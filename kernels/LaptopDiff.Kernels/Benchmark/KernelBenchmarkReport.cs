@@ -24,10 +24,8 @@ public sealed record KernelBenchmarkReport(
     [property: JsonPropertyName("results")] IReadOnlyList<KernelBenchmarkResult> Results,
     [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     /// <summary>One JSON object: copy_gbps, threads, results [{kernel, shape, path, ms, baseline_ms, speedup, gbps}], notes.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Relaxed);
 
     /// <summary>A plain-text table for terminals and logs.</summary>
     public string ToTable()

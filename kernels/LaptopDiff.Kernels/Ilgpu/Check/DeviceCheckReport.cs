@@ -31,7 +31,7 @@ public sealed record DeviceCheckReport(
     [JsonPropertyName("passed")]
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 
-    public string ToJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true });
+    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Relaxed);
 
     public string ToText()
     {
