@@ -28,6 +28,16 @@ namespace LaptopDiff.Spec
         public const string NotPrunable = "LD0010";
         public const string BaseNotFound = "LD0011";
         public const string InvalidName = "LD0012";
+        /// <summary>Two specs in one build name the same class.</summary>
+        public const string DuplicateName = "LD0013";
+        /// <summary>A bug in LaptopDiff itself (an unexpected exception), reported instead of crashing.</summary>
+        public const string InternalError = "LD9999";
+        /// <summary>A criterion file (per-unit ablation losses) is malformed or holds an invalid value (NaN, negative).</summary>
+        public const string InvalidCriterion = "LD0014";
+        /// <summary>A criterion file does not fit the spec: other structure (hash), unknown, missing or miscounted units.</summary>
+        public const string CriterionMismatch = "LD0015";
+        /// <summary>A pruning ratio that removing every prunable unit cannot reach (or not in [0, 1]).</summary>
+        public const string InfeasibleRatio = "LD0016";
 
         public static string TitleOf(string id) => id switch
         {
@@ -43,6 +53,11 @@ namespace LaptopDiff.Spec
             NotPrunable => "Unit is not prunable",
             BaseNotFound => "Base spec not found",
             InvalidName => "Invalid model name",
+            DuplicateName => "Duplicate model name",
+            InternalError => "Internal error",
+            InvalidCriterion => "Invalid criterion file",
+            CriterionMismatch => "Criterion file does not match the spec",
+            InfeasibleRatio => "Pruning ratio cannot be reached",
             _ => "Spec error",
         };
     }

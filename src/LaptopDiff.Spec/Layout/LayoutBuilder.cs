@@ -323,15 +323,18 @@ namespace LaptopDiff.Spec
                 var byId = _components.ToDictionary(c => c.Id);
                 foreach (var id in _spec.Pinned)
                     if (!byId.TryGetValue(id, out var c) || !c.IsUnit)
-                        Error(SpecDiagnosticIds.UnknownUnit, default, $"pinned unit '{id}' is not a unit of this model; units are ids such as {Example()}");
+                        Error(SpecDiagnosticIds.UnknownUnit, Mention("pinned", id), $"pinned unit '{id}' is not a unit of this model; units are ids such as {Example()}");
                 foreach (var id in _spec.Removed)
                 {
                     if (!byId.TryGetValue(id, out var c) || !c.IsUnit)
-                        Error(SpecDiagnosticIds.UnknownUnit, default, $"removed unit '{id}' is not a unit of this model; units are ids such as {Example()}");
+                        Error(SpecDiagnosticIds.UnknownUnit, Mention("removed", id), $"removed unit '{id}' is not a unit of this model; units are ids such as {Example()}");
                     else if (!c.Prunable)
-                        Error(SpecDiagnosticIds.NotPrunable, default, $"removed unit '{id}' is not prunable: {c.Reason}");
+                        Error(SpecDiagnosticIds.NotPrunable, Mention("removed", id), $"removed unit '{id}' is not prunable: {c.Reason}");
                 }
             }
+
+            private SourceSpan Mention(string list, string id) =>
+                _spec.UnitMentions.FirstOrDefault(m => m.List == list && m.Id == id).Span;
 
             private string Example() => string.Join(", ", _components.Where(c => c.IsUnit).Take(3).Select(c => c.Id));
 

@@ -32,6 +32,13 @@ namespace LaptopDiff.Spec
         public EquatableArray<string> Removed { get; init; } = EquatableArray<string>.Empty;
         /// <summary>File name of the spec this one prunes (<c>base:</c>), or null.</summary>
         public string? Base { get; init; }
+        /// <summary>YAML position of the <c>base:</c> value, for "base not found".</summary>
+        public SourceSpan BaseSource { get; init; }
+        /// <summary>
+        /// Where each <c>removed:</c> and <c>pinned:</c> entry is written, so problems found only when
+        /// the layout is expanded (unknown or unprunable units) point at the entry.
+        /// </summary>
+        public EquatableArray<UnitMention> UnitMentions { get; init; } = EquatableArray<UnitMention>.Empty;
         public ProvenanceSpec? Provenance { get; init; }
     }
 
@@ -100,6 +107,9 @@ namespace LaptopDiff.Spec
 
     /// <summary>What a transformer unit is: a whole Transformer2DModel, or each BasicTransformerBlock.</summary>
     public enum PruneGranularity { Transformer, TransformerBlock }
+
+    /// <summary>A unit id as written in the <c>removed</c> or <c>pinned</c> list (<see cref="List"/>), with its position.</summary>
+    public readonly record struct UnitMention(string List, string Id, SourceSpan Span);
 
     /// <summary>A 1-based line/column range in a YAML file; default when unknown.</summary>
     public readonly record struct SourceSpan(int Line, int Column, int EndLine, int EndColumn)

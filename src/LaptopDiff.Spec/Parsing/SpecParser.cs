@@ -30,6 +30,12 @@ namespace LaptopDiff.Spec
             YamlMappingNode root;
             try
             {
+                if (TooDeep(text) is SourceSpan deep)
+                {
+                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
+                        $"YAML nested more than {MaxDepth} levels deep; a spec needs a handful", path, deep));
+                    return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
+                }
                 var stream = new YamlStream();
                 stream.Load(new StringReader(text));
                 if (stream.Documents.Count == 0 || !(stream.Documents[0].RootNode is YamlMappingNode m))
@@ -106,6 +112,7 @@ namespace LaptopDiff.Spec
             }
 
             var prune = ReadPrune(r);
+            var removed = r.StringList("removed");
             return new UNetSpec
             {
                 Name = name,
@@ -124,8 +131,9 @@ namespace LaptopDiff.Spec
                 Mid = ReadMid(r, down.Count > 0 ? down[down.Count - 1] : null),
                 Up = up.ToEquatableArray(),
                 Granularity = prune.Granularity,
-                Pinned = prune.Pinned,
-                Removed = r.StringList("removed").Select(x => x.Value).ToEquatableArray(),
+                Pinned = prune.Pinned.Select(x => x.Value).ToEquatableArray(),
+                Removed = removed.Select(x => x.Value).ToEquatableArray(),
+                UnitMentions = Mentions(removed, prune.Pinned),
                 Provenance = ReadProvenance(r),
             };
         }
@@ -133,15 +141,23 @@ namespace LaptopDiff.Spec
         /// <summary>A pruned spec names its base and lists removals; structure comes from the base.</summary>
         private static UNetSpec ReadPrunedOverlay(YamlMapReader r)
         {
+            var removed = r.StringList("removed");
             return new UNetSpec
             {
                 Name = ReadName(r),
                 Description = r.String("description"),
                 Base = r.String("base"),
-                Removed = r.StringList("removed").Select(x => x.Value).ToEquatableArray(),
+                BaseSource = r.SpanOf("base"),
+                Removed = removed.Select(x => x.Value).ToEquatableArray(),
+                UnitMentions = Mentions(removed, new List<(string, SourceSpan)>()),
                 Provenance = ReadProvenance(r),
             };
         }
+
+        private static EquatableArray<UnitMention> Mentions(List<(string Value, SourceSpan Span)> removed, List<(string Value, SourceSpan Span)> pinned) =>
+            removed.Select(x => new UnitMention("removed", x.Value, x.Span))
+                .Concat(pinned.Select(x => new UnitMention("pinned", x.Value, x.Span)))
+                .ToEquatableArray();
 
         private static string ReadName(YamlMapReader r)
         {
@@ -172,9 +188,9 @@ namespace LaptopDiff.Spec
                         $"'{typeText}' is not a block type; expected one of {string.Join(", ", StageTypes)}");
 
                 int channels = s.Int("channels", required: true, min: 1) ?? 0;
-                int layers = s.Int("layers", required: true, min: 1) ?? 0;
+                int layers = s.Int("layers", required: true, min: 1, max: MaxCount) ?? 0;
                 int heads = ReadHeads(s, channels, kind == BlockKind.CrossAttn);
-                var depth = s.IntOrList("transformer_depth", min: 0);
+                var depth = s.IntOrList("transformer_depth", min: 0, max: MaxCount);
                 var perLayer = new List<int>();
                 if (kind == BlockKind.CrossAttn)
                 {
@@ -264,7 +280,7 @@ namespace LaptopDiff.Spec
             int depth = 1;
             var explicitHeads = m.Int("heads", min: 1);
             var headDim = m.Int("head_dim", min: 1);
-            var explicitDepth = m.Int("transformer_depth", min: 0);
+            var explicitDepth = m.Int("transformer_depth", min: 0, max: MaxCount);
             if (kind == MidKind.CrossAttn)
             {
                 heads = explicitHeads ?? heads;
@@ -294,22 +310,22 @@ namespace LaptopDiff.Spec
             {
                 TimeEmbedDim = a.Int("time_embed_dim", required: true, min: 2) ?? 0,
                 TextEmbedDim = a.Int("text_embed_dim", required: true, min: 1) ?? 0,
-                TimeIdCount = a.Int("time_ids", min: 1) ?? 6,
+                TimeIdCount = a.Int("time_ids", min: 1, max: MaxCount) ?? 6,
             };
             a.ReportUnknownKeys();
             return spec;
         }
 
-        private static (PruneGranularity Granularity, EquatableArray<string> Pinned) ReadPrune(YamlMapReader r)
+        private static (PruneGranularity Granularity, List<(string Value, SourceSpan Span)> Pinned) ReadPrune(YamlMapReader r)
         {
             var p = r.Map("prune");
-            if (p == null) return (PruneGranularity.Transformer, EquatableArray<string>.Empty);
+            if (p == null) return (PruneGranularity.Transformer, new List<(string, SourceSpan)>());
             var g = p.String("granularity");
             var granularity = PruneGranularity.Transformer;
             if (g == "transformer_block") granularity = PruneGranularity.TransformerBlock;
             else if (g != null && g != "transformer")
                 p.Invalid(p.Node("granularity")!, $"prune.granularity must be 'transformer' or 'transformer_block', got '{g}'");
-            var pinned = p.StringList("pinned").Select(x => x.Value).ToEquatableArray();
+            var pinned = p.StringList("pinned");
             p.ReportUnknownKeys();
             return (granularity, pinned);
         }
@@ -327,6 +343,41 @@ namespace LaptopDiff.Spec
             };
             p.ReportUnknownKeys();
             return result;
+        }
+
+        /// <summary>Most nesting a spec may use (it needs three or four levels).</summary>
+        private const int MaxDepth = 64;
+
+        /// <summary>Most layers per stage and transformer blocks per transformer (SDXL uses 10 blocks).</summary>
+        private const int MaxCount = 64;
+
+        /// <summary>
+        /// Where nesting first goes deeper than <see cref="MaxDepth"/>, or null. YamlDotNet builds its node
+        /// tree recursively, so a line of 200,000 '[' overflows the stack, which no catch survives (it
+        /// would take the compiler down with it); its event parser is iterative and safe to run first.
+        /// </summary>
+        private static SourceSpan? TooDeep(string text)
+        {
+            try
+            {
+                var parser = new Parser(new StringReader(text));
+                int depth = 0;
+                while (parser.MoveNext())
+                {
+                    var e = parser.Current;
+                    if (e is YamlDotNet.Core.Events.MappingStart || e is YamlDotNet.Core.Events.SequenceStart)
+                    {
+                        if (++depth > MaxDepth)
+                            return new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column);
+                    }
+                    else if (e is YamlDotNet.Core.Events.MappingEnd || e is YamlDotNet.Core.Events.SequenceEnd) depth--;
+                }
+            }
+            catch (Exception e) when (e is YamlException || e is InvalidOperationException)
+            {
+                // malformed: the full load below reports it with its position
+            }
+            return null;
         }
 
         /// <summary>Where YAML parsing last succeeded, for errors YamlDotNet reports without a position.</summary>

@@ -26,7 +26,7 @@ namespace LaptopDiff.Spec
                     {
                         new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
                             $"base spec '{spec.Base}' was not found next to {Path.GetFileName(overlay.Path)} (for a build, add it as a *.unet.yaml item too)",
-                            overlay.Path, new SourceSpan(1, 1, 1, 1)),
+                            overlay.Path, BaseSpan(spec)),
                     }.ToEquatableArray(),
                 };
             if (!found.Success)
@@ -38,7 +38,7 @@ namespace LaptopDiff.Spec
                     {
                         new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
                             $"base spec '{spec.Base}' is itself a pruned spec; prune from the full model's spec and list every removed unit",
-                            overlay.Path, new SourceSpan(1, 1, 1, 1)),
+                            overlay.Path, BaseSpan(spec)),
                     }.ToEquatableArray(),
                 };
 
@@ -49,8 +49,13 @@ namespace LaptopDiff.Spec
                 Removed = found.Spec.Removed.Concat(spec.Removed).Distinct().ToEquatableArray(),
                 Provenance = spec.Provenance,
                 Base = spec.Base,
+                BaseSource = spec.BaseSource,
+                // positions in the overlay file, where the merged spec's problems are reported
+                UnitMentions = spec.UnitMentions,
             };
             return overlay with { Spec = merged };
         }
+
+        private static SourceSpan BaseSpan(UNetSpec overlay) => overlay.BaseSource.IsKnown ? overlay.BaseSource : new SourceSpan(1, 1, 1, 1);
     }
 }

@@ -41,11 +41,17 @@ namespace LaptopDiff.Spec
             return null;
         }
 
-        public int? Int(string key, bool required = false, int min = int.MinValue)
+        /// <summary>
+        /// No width, count or size in a U-Net comes near this; larger values (a typo, a fuzzed file) would
+        /// overflow parameter arithmetic or make the layout expansion run out of memory.
+        /// </summary>
+        public const int MaxValue = 1 << 20;
+
+        public int? Int(string key, bool required = false, int min = int.MinValue, int max = MaxValue)
         {
             var node = Node(key);
             if (node == null) { if (required) Missing(key); return null; }
-            return ParseInt(node, key, min);
+            return ParseInt(node, key, min, max);
         }
 
         public double? Double(string key)
@@ -76,7 +82,7 @@ namespace LaptopDiff.Spec
         }
 
         /// <summary>An int, or a list of ints; a single int is returned as a one-element list.</summary>
-        public List<int>? IntOrList(string key, int min)
+        public List<int>? IntOrList(string key, int min, int max = MaxValue)
         {
             var node = Node(key);
             if (node == null) return null;
@@ -85,13 +91,13 @@ namespace LaptopDiff.Spec
                 var values = new List<int>();
                 foreach (var item in seq.Children)
                 {
-                    var v = ParseInt(item, key, min);
+                    var v = ParseInt(item, key, min, max);
                     if (v == null) return null;
                     values.Add(v.Value);
                 }
                 return values;
             }
-            var single = ParseInt(node, key, min);
+            var single = ParseInt(node, key, min, max);
             return single == null ? null : new List<int> { single.Value };
         }
 
@@ -167,12 +173,12 @@ namespace LaptopDiff.Spec
         public static SourceSpan SpanOf(YamlNode node) =>
             new SourceSpan((int)node.Start.Line, (int)node.Start.Column, (int)node.End.Line, (int)node.End.Column);
 
-        private int? ParseInt(YamlNode node, string key, int min)
+        private int? ParseInt(YamlNode node, string key, int min, int max)
         {
             if (node is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
             {
-                if (v >= min) return v;
-                Invalid(node, $"'{key}' in {_context} must be at least {min}, got {v}");
+                if (v >= min && v <= max) return v;
+                Invalid(node, v < min ? $"'{key}' in {_context} must be at least {min}, got {v}" : $"'{key}' in {_context} must be at most {max}, got {v}");
                 return null;
             }
             Invalid(node, $"'{key}' in {_context} must be an integer, got '{Text(node)}'");

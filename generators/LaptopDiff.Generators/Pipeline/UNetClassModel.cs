@@ -1,0 +1,34 @@
+using LaptopDiff.Spec;
+
+namespace LaptopDiff.Generators.Pipeline
+{
+    /// <summary>
+    /// Everything the emitter writes for one spec, as plain equatable values: an equal model is never
+    /// emitted twice. No symbols, no syntax, no locations.
+    /// </summary>
+    /// <param name="Namespace">The consumer's root namespace, already a valid C# namespace.</param>
+    /// <param name="ClassName">The spec's name, escaped with '@' when it is a C# keyword.</param>
+    /// <param name="SpecFileName">The spec's file name, for documentation.</param>
+    /// <param name="BaseFileName">File name of the base spec of a pruned model, or null.</param>
+    /// <param name="SpecYaml">The full spec (structure, and removals inline) as YAML, parsed again at run time.</param>
+    /// <param name="Layers">Every component that exists, in execution order (removed units do not).</param>
+    internal sealed record UNetClassModel(
+        string Namespace,
+        string ClassName,
+        string SpecFileName,
+        string? Description,
+        string? BaseFileName,
+        long TotalParamCount,
+        long BaseParamCount,
+        long RemovedParamCount,
+        EquatableArray<string> RemovedUnits,
+        string SpecYaml,
+        EquatableArray<LayerInfo> Layers)
+    {
+        /// <summary>One file per class: <c>Sd15UNet.g.cs</c>.</summary>
+        public string HintName => ClassName.TrimStart('@') + ".g.cs";
+    }
+
+    /// <summary>What the build step gives for one spec: the model, or the diagnostics that say why not.</summary>
+    internal sealed record BuildResult(string Path, UNetClassModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+}

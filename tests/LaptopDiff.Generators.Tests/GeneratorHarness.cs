@@ -1,0 +1,153 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using LaptopDiff.Generators;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace LaptopDiff.Generators.Tests;
+
+/// <summary>An AdditionalText held in memory; a null text is a file that could not be read.</summary>
+internal sealed class InMemoryText(string path, string? text) : AdditionalText
+{
+    public override string Path => path;
+    public string? Text => text;
+    public override SourceText? GetText(CancellationToken cancellationToken = default) =>
+        text == null ? null : SourceText.From(text, Encoding.UTF8);
+}
+
+/// <summary>An AdditionalText whose read throws, to prove the generator turns it into a diagnostic.</summary>
+internal sealed class ThrowingText(string path) : AdditionalText
+{
+    public override string Path => path;
+    public override SourceText GetText(CancellationToken cancellationToken = default) => throw new IOException("disk on fire");
+}
+
+/// <summary>MSBuild properties as the generator sees them (<c>build_property.*</c>).</summary>
+internal sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> global) : AnalyzerConfigOptionsProvider
+{
+    public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(global);
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.None;
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.None;
+
+    private sealed class Options(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public static readonly Options None = new(new Dictionary<string, string>());
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
+}
+
+/// <summary>Runs <see cref="UNetGenerator"/> on in-memory specs, the way the compiler does.</summary>
+internal static class GeneratorHarness
+{
+    public const string SpecFolder = "/specs/";
+
+    /// <summary>The runtime base class as the generated code needs it (the real one lives in LaptopDiff.Runtime).</summary>
+    public const string RuntimeStub = """
+        namespace LaptopDiff.Runtime
+        {
+            /// <summary>Stub of the runtime's U-Net module base (the same constructor and Layout property).</summary>
+            public class UNet2DCondition
+            {
+                /// <summary>Builds the modules of a layout.</summary>
+                public UNet2DCondition(global::LaptopDiff.Spec.UNetLayout layout) => Layout = layout;
+
+                /// <summary>The layout it was built from.</summary>
+                public global::LaptopDiff.Spec.UNetLayout Layout { get; }
+            }
+        }
+        """;
+
+    public static readonly CSharpParseOptions ParseOptions =
+        new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.Diagnose);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+    {
+        // the test host's own framework (implementation assemblies) plus the Spec library
+        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        return tpa.Where(p =>
+            {
+                var name = Path.GetFileName(p);
+                return name.StartsWith("System.", StringComparison.Ordinal) || name is "netstandard.dll" or "mscorlib.dll" or "LaptopDiff.Spec.dll";
+            })
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+    });
+
+    public static CSharpCompilation Compilation(params string[] sources) =>
+        CSharpCompilation.Create("Consumer",
+            sources.Append(RuntimeStub).Select(s => CSharpSyntaxTree.ParseText(s, ParseOptions)),
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public static GeneratorDriver Driver(IEnumerable<AdditionalText> texts, string? rootNamespace = "LaptopDiff.Models")
+    {
+        var global = new Dictionary<string, string>();
+        if (rootNamespace != null) global["build_property.RootNamespace"] = rootNamespace;
+        return CSharpGeneratorDriver.Create(
+            new[] { new UNetGenerator().AsSourceGenerator() },
+            texts,
+            ParseOptions,
+            new TestOptionsProvider(global),
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
+
+    /// <summary>One run: the generator's result, its diagnostics, and the compilation with its output.</summary>
+    public static Run Run(params AdditionalText[] texts) => Run(texts, "LaptopDiff.Models");
+
+    public static Run Run(AdditionalText[] texts, string? rootNamespace)
+    {
+        var driver = Driver(texts, rootNamespace).RunGeneratorsAndUpdateCompilation(Compilation(), out var output, out _);
+        return new Run(driver.GetRunResult().Results.Single(), (CSharpCompilation)output);
+    }
+
+    public static InMemoryText Yaml(string fileName, string text) => new(SpecFolder + fileName, text);
+
+    /// <summary>A shipped spec from <c>models/</c>, under its own file name.</summary>
+    public static InMemoryText Shipped(string fileName) => Yaml(fileName, File.ReadAllText(Path.Combine(RepoPaths.Models, fileName)));
+}
+
+internal sealed record Run(GeneratorRunResult Result, CSharpCompilation Output)
+{
+    public ImmutableArray<Diagnostic> Diagnostics => Result.Diagnostics;
+
+    public string Source(string hintName) =>
+        Result.GeneratedSources.Single(s => s.HintName == hintName).SourceText.ToString();
+
+    /// <summary>Errors and warnings the compiler reports on the generated files (XML docs included).</summary>
+    public List<Diagnostic> GeneratedCodeProblems()
+    {
+        var generated = Result.GeneratedSources.Select(s => s.SyntaxTree).ToHashSet();
+        return Output.GetDiagnostics()
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && (d.Location.SourceTree == null || generated.Contains(d.Location.SourceTree)))
+            .ToList();
+    }
+
+    /// <summary>Compiles the output and loads it, to call the generated members for real.</summary>
+    public Assembly Load()
+    {
+        using var stream = new MemoryStream();
+        var emit = Output.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        stream.Position = 0;
+        // LaptopDiff.Spec resolves to the test's own copy (the default context), so LayerInfo compares equal
+        return new AssemblyLoadContext("generated-" + Guid.NewGuid().ToString("N"), isCollectible: true).LoadFromStream(stream);
+    }
+}
+
+/// <summary>Finds the repository root (the folder holding LaptopDiff.sln).</summary>
+internal static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+    public static string Models => Path.Combine(Root, "models");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "LaptopDiff.sln"))) return dir.FullName;
+        throw new InvalidOperationException("LaptopDiff.sln not found above " + AppContext.BaseDirectory);
+    }
+}
