@@ -1,0 +1,64 @@
+using System;
+using System.Globalization;
+using System.Linq;
+
+namespace LaptopDiff.Spec
+{
+    /// <summary>Turns a knapsack solution into a pruned spec: an overlay on its base file (<see cref="SpecWriter.WritePruned"/>).</summary>
+    public static class PrunedSpecBuilder
+    {
+        /// <summary>
+        /// The YAML of the pruned spec. <paramref name="name"/> defaults to <c>&lt;BaseName&gt;Pruned&lt;percent&gt;</c>
+        /// (<c>Sd15UNetPruned50</c> at ratio 0.5; the percent is truncated). Provenance records the method
+        /// (<c>laptop output-loss knapsack</c>, or the criterion's name for other criteria), the criterion file's hash,
+        /// the ratio asked for and <paramref name="date"/>. A header comment gives the predicted loss and sizes.
+        /// </summary>
+        /// <param name="baseLayout">Layout of the full model the solution was computed on.</param>
+        /// <param name="baseFileName">What <c>base:</c> names, e.g. <c>sd15.unet.yaml</c>.</param>
+        /// <param name="criterionHash">Hash of the criterion file (<see cref="SpecHash.OfText"/> of its text).</param>
+        /// <param name="criterion">The criterion's name (<see cref="CriterionFile.Criterion"/>).</param>
+        /// <exception cref="ArgumentException">The solution does not fit the layout, or the name is not a C# identifier.</exception>
+        public static string Build(UNetLayout baseLayout, string baseFileName, PruneSolution solution, string criterionHash, double ratio, string date,
+            string? name = null, string criterion = CriterionFile.OutputLoss)
+        {
+            if (!(ratio >= 0 && ratio <= 1))
+                throw new ArgumentOutOfRangeException(nameof(ratio), $"the ratio must be between 0 and 1, got {ratio.ToString("R", CultureInfo.InvariantCulture)}");
+            if (baseLayout.Removed.Count > 0)
+                throw new ArgumentException($"{baseLayout.Spec.Name} is already pruned; build from the full model's layout", nameof(baseLayout));
+            var byId = baseLayout.Components.ToDictionary(c => c.Id, StringComparer.Ordinal);
+            long removedParams = 0;
+            foreach (var id in solution.Removed)
+            {
+                if (!byId.TryGetValue(id, out var c) || !c.Prunable)
+                    throw new ArgumentException($"'{id}' is not a prunable unit of {baseLayout.Spec.Name}; was the solution computed on another spec?", nameof(solution));
+                removedParams += c.ParamCount;
+            }
+            if (removedParams != solution.RemovedParams)
+                throw new ArgumentException($"the solution says {solution.RemovedParams} removed parameters, but its units hold {removedParams} in {baseLayout.Spec.Name}", nameof(solution));
+
+            name ??= baseLayout.Spec.Name + "Pruned" + Percent(ratio).ToString(CultureInfo.InvariantCulture);
+            if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_') || !name.All(ch => char.IsLetterOrDigit(ch) || ch == '_'))
+                throw new ArgumentException($"name '{name}' must be a C# identifier; it names the generated class", nameof(name));
+
+            var provenance = new ProvenanceSpec
+            {
+                Method = criterion == CriterionFile.OutputLoss ? "laptop output-loss knapsack" : $"laptop {criterion.Replace('_', '-')} knapsack",
+                Criterion = criterionHash,
+                Ratio = ratio,
+                Date = date,
+            };
+            long total = baseLayout.BaseParamCount;
+            string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+            var header =
+                $"{name}: {baseLayout.Spec.Name} without {solution.Removed.Count} of its {baseLayout.PrunableUnits.Count()} prunable units (exact knapsack, {criterion}).\n" +
+                $"Removed {I(solution.RemovedParams)} of {I(total)} parameters (ratio {solution.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}, " +
+                $"asked {ratio.ToString("R", CultureInfo.InvariantCulture)}); {I(total - solution.RemovedParams)} remain.\n" +
+                $"Predicted loss (sum of single-unit losses): {CriterionWriter.Number(solution.PredictedLoss)}.";
+            return SpecWriter.WritePruned(baseFileName, name, solution.Removed, provenance, header);
+        }
+
+        /// <summary>ratio * 100 truncated, in decimal so 0.29 gives 29 (the double product is 28.999...).</summary>
+        private static int Percent(double ratio) =>
+            (int)decimal.Truncate(decimal.Parse(ratio.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) * 100);
+    }
+}
