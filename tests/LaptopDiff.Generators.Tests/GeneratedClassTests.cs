@@ -35,7 +35,7 @@ public class GeneratedClassTests
         Assert.Contains("public const long BaseParamCount = 1106212L;", source);
         Assert.Contains("public const long UnitCount = 18L;", source);
         Assert.Contains("public const long PrunableUnitCount = 16L;", source);
-        Assert.Contains("public TinySd15UNet() : base(Layout)", source);
+        Assert.Contains("public TinySd15UNet() : base(SpecLayout)", source);
         Assert.Contains("public const string SpecYaml = @\"", source);
         Assert.Contains("Down0Resnet0 => \"down_blocks.0.resnets.0\",", source);
         Assert.Contains("/// <summary><c>down_blocks.1.resnets.0</c>: Resnet in down.1, ", source);
@@ -101,13 +101,13 @@ public class GeneratedClassTests
         Assert.Equal("", table.Single(r => r.Kind == "OutputHead").KeyPrefix); // conv_norm_out.* and conv_out.*
 
         // Layout is built at run time from the embedded YAML by the spec library: same layout
-        var layout = (UNetLayout)Get(type, "Layout")!;
+        var layout = (UNetLayout)Get(type, "SpecLayout")!;
         Assert.Equal(expected.StateDictKeys, layout.StateDictKeys);
         Assert.Equal(expected.Components.Select(c => (c.Id, c.Prunable)), layout.Components.Select(c => (c.Id, c.Prunable)));
 
         // and the constructor hands it to the runtime base
         var model = Activator.CreateInstance(type)!;
-        Assert.Same(layout, model.GetType().BaseType!.GetProperty("Layout")!.GetValue(model));
+        Assert.Same(layout, model.GetType().GetProperty("Layout")!.GetValue(model));
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public class PrunedSpecTests
         var yaml = (string)Get(type, "SpecYaml")!;
         Assert.DoesNotContain("base:", yaml);
         Assert.Contains("removed:\n  - down_blocks.0.attentions.1\n  - mid_block.resnets.1\n  - up_blocks.1.resnets.2\n", yaml.Replace("\r\n", "\n"));
-        var layout = (UNetLayout)Get(type, "Layout")!;
+        var layout = (UNetLayout)Get(type, "SpecLayout")!;
         Assert.Equal(966532L, layout.TotalParamCount);
         Assert.Equal(1106212L, layout.BaseParamCount);
         Assert.Equal(RemovedIds, layout.Removed);

@@ -95,7 +95,7 @@ namespace LaptopDiff.Generators.Emit
             w.Line($"public const string SpecFileName = {S(m.SpecFileName)};");
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// The full spec as YAML (a pruned spec's structure with its removals inline). <see cref=\"Layout\"/>");
+            w.Line("/// The full spec as YAML (a pruned spec's structure with its removals inline). <see cref=\"SpecLayout\"/>");
             w.Line("/// is built from it at run time by the same code that loads spec files.");
             w.Line("/// </summary>");
             w.Line("public const string SpecYaml = @\"" + m.SpecYaml.Replace("\r\n", "\n").Replace("\"", "\"\"").TrimEnd('\n'));
@@ -109,15 +109,14 @@ namespace LaptopDiff.Generators.Emit
             w.Line($"    new global::System.Lazy<{Layout}>(BuildLayout);");
             w.Line();
             w.Line("/// <summary>Creates the model with freshly initialised weights; load a checkpoint to use it.</summary>");
-            w.Open($"public {name.TrimStart('@')}() : base(Layout)");
+            w.Open($"public {name.TrimStart('@')}() : base(SpecLayout)");
             w.Close();
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Components in execution order, tensor keys and parameter counts, built from <see cref=\"SpecYaml\"/> on");
-            w.Line("/// first use, without allocating weights. An instance's inherited <c>Layout</c> is this same object");
-            w.Line($"/// (on a variable of this type, write <c>{name.TrimStart('@')}.Layout</c>).");
+            w.Line("/// first use, without allocating weights. An instance's <c>Layout</c> is this same object.");
             w.Line("/// </summary>");
-            w.Line($"public static new {Layout} Layout => s_layout.Value;");
+            w.Line($"public static {Layout} SpecLayout => s_layout.Value;");
             w.Line();
             w.Open($"private static {Layout} BuildLayout()");
             w.Line("var parsed = global::LaptopDiff.Spec.SpecParser.Parse(SpecFileName, SpecYaml);");

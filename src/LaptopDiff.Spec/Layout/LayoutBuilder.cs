@@ -294,7 +294,7 @@ namespace LaptopDiff.Spec
                 return new LayoutComponent
                 {
                     Id = id, MemberName = member, Kind = kind, Stage = stage, StageIndex = stageIndex, InChannels = inChannels, OutChannels = outChannels,
-                    Keys = list.ToEquatableArray(), ParamCount = list.Sum(k => k.Numel), Reason = "structural: changes shape or conditioning",
+                    Keys = list.ToEquatableArray(), ParamCount = list.Sum(k => k.Numel), Reason = "structural",
                 };
             }
 

@@ -274,10 +274,10 @@ namespace LaptopDiff.Spec
                         $"'{typeText}' is not a mid block type; expected one of {string.Join(", ", MidTypes)}");
                     break;
             }
-            // diffusers gives the mid block the last down stage's channels and heads
+            // diffusers gives the mid block the last down stage's channels, heads and transformer depth
             int channels = lastDown?.Channels ?? 0;
             int heads = lastDown?.Heads ?? 0;
-            int depth = 1;
+            int depth = lastDown != null && lastDown.TransformerDepth.Count > 0 ? lastDown.TransformerDepth[lastDown.TransformerDepth.Count - 1] : 1;
             var explicitHeads = m.Int("heads", min: 1);
             var headDim = m.Int("head_dim", min: 1);
             var explicitDepth = m.Int("transformer_depth", min: 0, max: MaxCount);
