@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(ForwardCommand.Create(context));
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
         return root;
     }
 
