@@ -28,10 +28,15 @@ public interface ILossKernels : IDisposable
     void FeatureSquaredSums(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
         Span<double> squaredErrors, Span<double> teacherSquaredNorms);
 
+    /// <summary><c>squaredNorms[k] = ||X_k||^2</c>: the teacher norms the normalized loss divides by.</summary>
+    void SquaredNorms(IReadOnlyList<torch.Tensor> tensors, Span<double> squaredNorms);
+
     /// <summary>
-    /// <c>gradients[k] = scales[k] * (S_k - T_k)</c>, written into the given tensors (product in double,
-    /// stored as float). The feature-loss backward is this with <c>scales[k] = 2 w_k g / den_k</c>.
+    /// <c>gradients[k] = scales[k] * (S_k - T_k)</c> written into the given tensors (product in double,
+    /// stored as float), and <c>squaredErrors[k] = ||S_k - T_k||^2</c> from the same pass. With
+    /// <c>scales[k] = 2 w_k / den_k</c> this is the training forward of the feature loss: its value and
+    /// its gradient in one read of each pair.
     /// </summary>
     void ScaledDifferences(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
-        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients);
+        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients, Span<double> squaredErrors);
 }

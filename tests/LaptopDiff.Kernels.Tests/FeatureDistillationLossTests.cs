@@ -104,6 +104,47 @@ public sealed class FeatureDistillationLossTests(KernelPaths paths)
         Assert.True(Reference.RelativeError(student[1].grad!, grads[1] * 0.5) <= 1e-5, data.Tag);
     }
 
+    [Theory]
+    [InlineData("simd"), InlineData("ilgpu-cpu")]
+    public void A_retained_graph_gives_the_same_gradient_on_every_backward(string path)
+    {
+        // backward returns the gradient computed in forward; it must never be changed in place
+        var data = new TestData();
+        var teacher = Shapes.Select(s => data.NonZero(s)).ToArray();
+        var student = teacher.Select(t => data.Near(t, 0.2).requires_grad_()).ToArray();
+        var loss = new FeatureDistillationLoss(paths[path]);
+        foreach (double g in new[] { 1.0, 0.25 })
+        {
+            foreach (var s in student) s.grad = null;
+            var value = loss.Apply(teacher, student, Weights) * g;
+            value.backward(retain_graph: true);
+            value.backward();
+            var (_, grads) = Float64Reference(teacher, student, FeatureLossMode.Normalized);
+            for (int k = 0; k < Shapes.Length; k++)
+            {
+                using var expected = grads[k] * (2 * g);
+                Assert.True(Reference.RelativeError(student[k].grad!, expected) <= 1e-5, $"g={g} pair {k} {data.Tag}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Training_and_validation_forwards_give_the_same_values()
+    {
+        var data = new TestData();
+        var teacher = Shapes.Select(s => data.NonZero(s)).ToArray();
+        var student = teacher.Select(t => data.Near(t, 0.2).requires_grad_()).ToArray();
+        var loss = new FeatureDistillationLoss(paths[KernelPaths.Simd]);
+        loss.Apply(teacher, student, Weights, out var training);
+        var validation = loss.Evaluate(teacher, student, Weights);
+        Assert.True(Reference.RelativeError(training.Total, validation.Total) <= 1e-6, data.Tag);
+        for (int k = 0; k < Shapes.Length; k++)
+        {
+            Assert.True(Reference.RelativeError(training.SquaredErrors[k], validation.SquaredErrors[k]) <= 1e-6, data.Tag);
+            Assert.True(Reference.RelativeError(training.TeacherSquaredNorms[k], validation.TeacherSquaredNorms[k]) <= 1e-12, data.Tag);
+        }
+    }
+
     [Fact]
     public void Vanilla_and_normalized_differ_by_the_teacher_norm()
     {

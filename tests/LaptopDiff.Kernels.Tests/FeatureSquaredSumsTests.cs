@@ -96,20 +96,37 @@ public sealed class FeatureSquaredSumsTests(KernelPaths paths)
     }
 
     [Theory, MemberData(nameof(KernelPaths.All), MemberType = typeof(KernelPaths))]
-    public void Scaled_differences_match_reference_even_for_scales_beyond_float_range(string path)
+    public void Scaled_differences_and_their_squared_error_match_reference_even_for_scales_beyond_float_range(string path)
     {
         var data = new TestData();
         var teacher = new[] { data.NonZero([5, 31], 1e-25), data.NonZero([1]), data.NonZero([3, 97]) };
         var student = teacher.Select(t => data.Near(t)).ToArray();
         double[] scales = [3e45, -0.75, 2.5];   // 3e45 > float.MaxValue, but scale * (s - t) ~ 1e20
         var gradients = student.Select(s => full_like(s, float.NaN)).ToArray();
-        paths[path].ScaledDifferences(teacher, student, scales, gradients);
+        var errors = new double[3];
+        paths[path].ScaledDifferences(teacher, student, scales, gradients, errors);
         for (int k = 0; k < teacher.Length; k++)
         {
             using var expected = (student[k].to(float64) - teacher[k].to(float64)) * scales[k];
             double error = Reference.RelativeError(gradients[k], expected);
             Assert.True(error <= 1e-6, $"pair {k}: relative error {error} {data.Tag}");
+            double sse = Reference.SquaredError(teacher[k], student[k]);
+            Assert.True(Reference.RelativeError(errors[k], sse) <= 1e-6, $"pair {k}: {errors[k]} vs {sse} {data.Tag}");
         }
+    }
+
+    [Theory, MemberData(nameof(KernelPaths.All), MemberType = typeof(KernelPaths))]
+    public void Squared_norms_match_reference_for_odd_sizes_and_extreme_magnitudes(string path)
+    {
+        var data = new TestData();
+        var tensors = new[] { data.NonZero([7, 13]), data.NonZero([1], 1e30), data.NonZero([4099], 1e-30), zeros(3, 3) };
+        var norms = new double[4];
+        paths[path].SquaredNorms(tensors, norms);
+        for (int k = 0; k < 3; k++)
+            Assert.True(Reference.RelativeError(norms[k], Reference.SquaredNorm(tensors[k])) <= 1e-6, $"tensor {k} {data.Tag}");
+        Assert.Equal(0.0, norms[3]);
+        var e = Assert.Throws<ArgumentException>(() => paths[path].SquaredNorms([data.NonZero([4, 4]).t()], new double[1]));
+        Assert.Contains("tensor 0 is not contiguous", e.Message);
     }
 
     internal static (double[] Errors, double[] Norms) Run(ILossKernels kernels, Tensor[] teacher, Tensor[] student)

@@ -86,8 +86,8 @@ public static class KernelBenchmark
         for (int i = 0; i < kernels.Count; i++)
         {
             yield return Result(options, FeatureForwardKernel, label, kernels[i], forward[i + 1], forward[0], 2 * elements * sizeof(float));
-            // forward reads T and S; backward reads them again and writes the gradient
-            yield return Result(options, FeatureForwardBackwardKernel, label, kernels[i], training[i + 1], training[0], 5 * elements * sizeof(float));
+            // training forward reads T (norms), then T and S again while writing the gradient; backward moves nothing
+            yield return Result(options, FeatureForwardBackwardKernel, label, kernels[i], training[i + 1], training[0], 4 * elements * sizeof(float));
         }
     }
 

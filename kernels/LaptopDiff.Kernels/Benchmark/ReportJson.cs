@@ -10,8 +10,11 @@ namespace LaptopDiff.Kernels;
 [JsonSerializable(typeof(DeviceCheckReport))]
 internal sealed partial class ReportJson : JsonSerializerContext
 {
-    /// <summary>Indented, and shape strings keep their '+' (the default encoder escapes it).</summary>
-    public static JsonSerializerOptions Relaxed { get; } = new()
+    private static JsonSerializerOptions? _relaxed;
+
+    /// <summary>Indented, and shape strings keep their '+' (the default encoder escapes it). Built on
+    /// first use: a static initializer here could run before the generated <c>Default</c> exists.</summary>
+    public static JsonSerializerOptions Relaxed => _relaxed ??= new()
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

@@ -26,7 +26,8 @@ public sealed class IlgpuLossKernels : ILossKernels
     private readonly DeviceScratch<int> _starts;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>> _featureSums;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>> _scaledDifferences;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>> _squaredNorms;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>, ArrayView<double>> _scaledDifferences;
     private readonly Action<KernelConfig, ArrayView<float>, AblationLayout, ArrayView<double>> _ablationSums;
     private readonly Action<Index1D, ArrayView<double>, ArrayView<int>, int, ArrayView<double>> _sumSegments;
 
@@ -44,7 +45,8 @@ public sealed class IlgpuLossKernels : ILossKernels
         _scales = new(accelerator);
         _starts = new(accelerator);
         _featureSums = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>>(LossKernelBodies.FeatureSums);
-        _scaledDifferences = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>>(LossKernelBodies.ScaledDifferences);
+        _squaredNorms = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>>(LossKernelBodies.SquaredNorms);
+        _scaledDifferences = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<PairChunk>, ArrayView<double>, ArrayView<double>>(LossKernelBodies.ScaledDifferences);
         _ablationSums = accelerator.LoadStreamKernel<ArrayView<float>, AblationLayout, ArrayView<double>>(LossKernelBodies.AblationSums);
         _sumSegments = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<int>, int, ArrayView<double>>(LossKernelBodies.SumSegments);
     }
@@ -115,15 +117,30 @@ public sealed class IlgpuLossKernels : ILossKernels
         }
     }
 
+    public void SquaredNorms(IReadOnlyList<torch.Tensor> tensors, Span<double> squaredNorms)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw new ArgumentException("no tensors given");
+        for (int k = 0; k < tensors.Count; k++) LossInputs.RequireDenseFloat(tensors[k], $"tensor {k}");
+        LossInputs.Outputs(tensors.Count, squaredNorms.Length, squaredNorms.Length);
+        lock (_gate)
+        {
+            using var arena = _arena.Bind(tensors);
+            // the layout's student offsets are unused by the norm kernel: point them at the teachers
+            SquaredNorms(arena.View, new PairLayout([.. arena.Offsets, .. arena.Offsets], tensors.Count, Lengths(tensors)), squaredNorms);
+        }
+    }
+
     public void ScaledDifferences(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
-        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients)
+        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients, Span<double> squaredErrors)
     {
         LossInputs.Pairs(teacher, student);
         LossInputs.Gradients(student, scales, gradients);
+        LossInputs.Outputs(teacher.Count, squaredErrors.Length, squaredErrors.Length);
         lock (_gate)
         {
             using var arena = _arena.Bind([.. teacher, .. student], gradients);
-            ScaledDifferences(arena.View, new PairLayout(arena.Offsets, teacher.Count, Lengths(teacher)), scales);
+            ScaledDifferences(arena.View, new PairLayout(arena.Offsets, teacher.Count, Lengths(teacher)), scales, squaredErrors);
             arena.Finish();
         }
     }
@@ -164,11 +181,26 @@ public sealed class IlgpuLossKernels : ILossKernels
         }
     }
 
-    internal void ScaledDifferences(ArrayView<float> arena, PairLayout pairs, ReadOnlySpan<double> scales)
+    internal void SquaredNorms(ArrayView<float> arena, PairLayout pairs, Span<double> squaredNorms)
     {
-        var (chunks, _) = Chunks(pairs);
-        _scaledDifferences(Groups(chunks.Length), arena, _chunks.Upload(chunks), _scales.Upload(scales));
+        var (chunks, starts) = Chunks(pairs);
+        var partials = _partials.Get(chunks.Length);
+        var totals = _totals.Get(pairs.Count);
+        _squaredNorms(Groups(chunks.Length), arena, _chunks.Upload(chunks), partials);
+        _sumSegments(pairs.Count, partials, _starts.Upload(starts), 1, totals);
         _accelerator.Synchronize();
+        totals.CopyToCPU(squaredNorms);
+    }
+
+    internal void ScaledDifferences(ArrayView<float> arena, PairLayout pairs, ReadOnlySpan<double> scales, Span<double> squaredErrors)
+    {
+        var (chunks, starts) = Chunks(pairs);
+        var partials = _partials.Get(chunks.Length);
+        var totals = _totals.Get(pairs.Count);
+        _scaledDifferences(Groups(chunks.Length), arena, _chunks.Upload(chunks), _scales.Upload(scales), partials);
+        _sumSegments(pairs.Count, partials, _starts.Upload(starts), 1, totals);
+        _accelerator.Synchronize();
+        totals.CopyToCPU(squaredErrors);
     }
 
     private static long[] Lengths(IReadOnlyList<torch.Tensor> tensors) => tensors.Select(t => t.numel()).ToArray();

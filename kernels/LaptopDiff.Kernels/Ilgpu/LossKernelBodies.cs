@@ -38,18 +38,42 @@ internal static class LossKernelBodies
         }
     }
 
-    /// <summary>g = (float)(scales[pair] * (s - t)) over every chunk.</summary>
-    public static void ScaledDifferences(ArrayView<float> arena, ArrayView<PairChunk> chunks, ArrayView<double> scales)
+    /// <summary>partials[c] = sum t^2 over chunk c (the chunk's Teacher slice).</summary>
+    public static void SquaredNorms(ArrayView<float> arena, ArrayView<PairChunk> chunks, ArrayView<double> partials)
+    {
+        for (int c = Grid.IdxX; c < chunks.IntLength; c += Grid.DimX)
+        {
+            var chunk = chunks[c];
+            double norm = 0;
+            for (int i = Group.IdxX; i < chunk.Length; i += Group.DimX)
+            {
+                double t = arena[chunk.Teacher + i];
+                norm += t * t;
+            }
+            norm = GroupExtensions.Reduce<double, AddDouble>(norm);
+            if (Group.IsFirstThread) partials[c] = norm;
+            Group.Barrier();
+        }
+    }
+
+    /// <summary>g = (float)(scales[pair] * (s - t)) over every chunk, and partials[c] = sum (s - t)^2.</summary>
+    public static void ScaledDifferences(ArrayView<float> arena, ArrayView<PairChunk> chunks, ArrayView<double> scales,
+        ArrayView<double> partials)
     {
         for (int c = Grid.IdxX; c < chunks.IntLength; c += Grid.DimX)
         {
             var chunk = chunks[c];
             double scale = scales[chunk.Pair];
+            double sse = 0;
             for (int i = Group.IdxX; i < chunk.Length; i += Group.DimX)
             {
                 double d = (double)arena[chunk.Student + i] - arena[chunk.Teacher + i];
+                sse += d * d;
                 arena[chunk.Gradient + i] = (float)(scale * d);
             }
+            sse = GroupExtensions.Reduce<double, AddDouble>(sse);
+            if (Group.IsFirstThread) partials[c] = sse;
+            Group.Barrier();
         }
     }
 

@@ -3,9 +3,11 @@ using TorchSharp;
 namespace LaptopDiff.Kernels;
 
 /// <summary>
-/// The distillation feature loss over K stage-feature pairs, fused: the forward is one pass over each
-/// pair (one multi-tensor call), the backward writes dL/dF_S^k = 2 w_k g (F_S^k - F_T^k) / den_k
-/// straight into the gradient tensors. <see cref="Apply(IReadOnlyList{torch.Tensor}, IReadOnlyList{torch.Tensor}, IReadOnlyList{double}, out FeatureLossValues)"/>
+/// The distillation feature loss over K stage-feature pairs, fused. When a gradient will be needed,
+/// the forward reads the teacher features once for their norms and then each pair once more, writing
+/// dL/dF_S^k = 2 w_k (F_S^k - F_T^k) / den_k in the same pass that sums the squared error; the backward
+/// hands that tensor to autograd (scaled by the upstream gradient g when g != 1). Without a gradient,
+/// the forward is one read of each pair. Multi-tensor: one call covers all K pairs. <see cref="Apply(IReadOnlyList{torch.Tensor}, IReadOnlyList{torch.Tensor}, IReadOnlyList{double}, out FeatureLossValues)"/>
 /// returns a differentiable scalar that composes with any other TorchSharp loss.
 /// </summary>
 public sealed class FeatureDistillationLoss(ILossKernels kernels, FeatureLossOptions? options = null)
@@ -22,7 +24,8 @@ public sealed class FeatureDistillationLoss(ILossKernels kernels, FeatureLossOpt
         IReadOnlyList<double> weights, out FeatureLossValues values)
     {
         CheckCall(teacher, student, weights);
-        var call = new FeatureLossCall(this, teacher.Count, weights.ToArray());
+        bool training = torch.is_grad_enabled() && student.Any(s => s.requires_grad);
+        var call = new FeatureLossCall(this, teacher.Count, weights.ToArray(), training);
         var args = new object[2 * teacher.Count + 1];
         for (int k = 0; k < teacher.Count; k++)
         {
@@ -55,15 +58,33 @@ public sealed class FeatureDistillationLoss(ILossKernels kernels, FeatureLossOpt
     {
         var scales = new double[teacher.Count];
         for (int k = 0; k < scales.Length; k++) scales[k] = values.GradientScale(k, gradOutput);
-        Kernels.ScaledDifferences(teacher, student, scales, gradients);
+        Kernels.ScaledDifferences(teacher, student, scales, gradients, new double[teacher.Count]);
     }
 
+    /// <summary>Forward only: one read of each pair.</summary>
     internal FeatureLossValues Forward(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
         IReadOnlyList<double> weights)
     {
         var errors = new double[teacher.Count];
         var norms = new double[teacher.Count];
         Kernels.FeatureSquaredSums(teacher, student, errors, norms);
+        return FeatureLossValues.From(Options, weights, errors, norms);
+    }
+
+    /// <summary>
+    /// Forward for training: teacher norms first (one read of the teachers), then value and
+    /// gradient dL/dF_S^k (for g = 1) into <paramref name="gradients"/> in one pass over each pair.
+    /// </summary>
+    internal FeatureLossValues ForwardWithGradients(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
+        IReadOnlyList<double> weights, IReadOnlyList<torch.Tensor> gradients)
+    {
+        var norms = new double[teacher.Count];
+        Kernels.SquaredNorms(teacher, norms);
+        var denominators = FeatureLossValues.DenominatorsFor(Options, norms);
+        var scales = new double[teacher.Count];
+        for (int k = 0; k < scales.Length; k++) scales[k] = 2.0 * weights[k] / denominators[k];
+        var errors = new double[teacher.Count];
+        Kernels.ScaledDifferences(teacher, student, scales, gradients, errors);
         return FeatureLossValues.From(Options, weights, errors, norms);
     }
 
@@ -93,11 +114,13 @@ public sealed class FeatureDistillationLoss(ILossKernels kernels, FeatureLossOpt
 }
 
 /// <summary>The non-tensor argument of one <see cref="FeatureLossFunction"/> call; forward fills <see cref="Values"/>.</summary>
-internal sealed class FeatureLossCall(FeatureDistillationLoss loss, int pairs, double[] weights)
+internal sealed class FeatureLossCall(FeatureDistillationLoss loss, int pairs, double[] weights, bool training)
 {
     public FeatureDistillationLoss Loss { get; } = loss;
     public int Pairs { get; } = pairs;
     public double[] Weights { get; } = weights;
+    /// <summary>A gradient will be asked for: the forward computes it (see <see cref="FeatureDistillationLoss.ForwardWithGradients"/>).</summary>
+    public bool Training { get; } = training;
     public FeatureLossValues? Values { get; set; }
     public long[][] StudentShapes { get; set; } = [];
     public torch.Device Device { get; set; } = torch.CPU;

@@ -22,10 +22,13 @@ public sealed record FeatureLossValues(
     internal static FeatureLossValues From(FeatureLossOptions options, IReadOnlyList<double> weights,
         double[] squaredErrors, double[] teacherSquaredNorms)
     {
-        var denominators = teacherSquaredNorms
-            .Select(n => options.Mode == FeatureLossMode.Vanilla ? 1.0 : Math.Max(n, options.MinTeacherSquaredNorm))
-            .ToArray();
+        var denominators = DenominatorsFor(options, teacherSquaredNorms);
         var terms = squaredErrors.Select((e, k) => weights[k] * e / denominators[k]).ToArray();
         return new FeatureLossValues(options.Mode, weights.ToArray(), squaredErrors, teacherSquaredNorms, denominators, terms);
     }
+
+    /// <summary>1 (vanilla) or max(||F_T^k||^2, MinTeacherSquaredNorm) (normalized).</summary>
+    internal static double[] DenominatorsFor(FeatureLossOptions options, double[] teacherSquaredNorms) => teacherSquaredNorms
+        .Select(n => options.Mode == FeatureLossMode.Vanilla ? 1.0 : Math.Max(n, options.MinTeacherSquaredNorm))
+        .ToArray();
 }

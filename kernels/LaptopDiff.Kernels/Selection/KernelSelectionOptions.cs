@@ -25,5 +25,5 @@ public sealed record KernelSelectionOptions
             : throw new ArgumentException($"unknown kernel preference '{value}'; expected auto, simd or ilgpu");
 }
 
-/// <summary>One candidate's calibration time (features forward + backward + ablation, median).</summary>
+/// <summary>One candidate's calibration time (feature forward, training forward, ablation; median).</summary>
 public sealed record CalibrationTiming(KernelPath Path, string Device, double Milliseconds);

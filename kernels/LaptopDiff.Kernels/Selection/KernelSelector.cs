@@ -61,8 +61,9 @@ public static class KernelSelector
         {
             void Problem()
             {
-                k.FeatureSquaredSums(teacher, student, errors, norms);
-                k.ScaledDifferences(teacher, student, scales, gradients);
+                k.FeatureSquaredSums(teacher, student, errors, norms);   // validation forward
+                k.SquaredNorms(teacher, norms);                          // training forward: norms, then
+                k.ScaledDifferences(teacher, student, scales, gradients, errors);   // value and gradient
                 k.AblationSquaredErrors(outputs, ablated, sums);
             }
             Problem();   // warm-up: first-call costs (pages, kernel caches) are not the steady state

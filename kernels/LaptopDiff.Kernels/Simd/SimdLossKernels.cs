@@ -87,23 +87,57 @@ public sealed unsafe class SimdLossKernels : ILossKernels
         }
     }
 
+    public void SquaredNorms(IReadOnlyList<torch.Tensor> tensors, Span<double> squaredNorms)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw new ArgumentException("no tensors given");
+        for (int k = 0; k < tensors.Count; k++)
+        {
+            LossInputs.RequireDenseFloat(tensors[k], $"tensor {k}");
+            RequireCpu(tensors[k], $"tensor {k}");
+        }
+        LossInputs.Outputs(tensors.Count, squaredNorms.Length, squaredNorms.Length);
+        lock (_gate)
+        {
+            var work = PairWork.Create(tensors, tensors, null, _tuning.CpuChunkElements);
+            var partials = new double[work.Items.Length];
+            CpuWorkers.For(work.Items.Length, work.TotalElements, _tuning, i =>
+                partials[i] = SimdReductions.SquaredNorm((float*)work.Items[i].Teacher, work.Items[i].Length));
+            Combine(work, partials, squaredNorms);
+        }
+    }
+
     public void ScaledDifferences(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
-        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients)
+        ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients, Span<double> squaredErrors)
     {
         LossInputs.Pairs(teacher, student);
         LossInputs.Gradients(student, scales, gradients);
+        LossInputs.Outputs(teacher.Count, squaredErrors.Length, squaredErrors.Length);
         RequireCpu(teacher[0], "teacher feature 0");
         lock (_gate)
         {
             var work = PairWork.Create(teacher, student, gradients, _tuning.CpuChunkElements);
             var scaleArray = scales.ToArray();
-            CpuWorkers.For(work.Items.Length, work.TotalElements * 3, _tuning, i =>
+            var partials = new double[work.Items.Length];
+            // last chunk first: the chunks a preceding pass (the teacher norms) read last are the
+            // likeliest to still be in L3
+            int last = work.Items.Length - 1;
+            CpuWorkers.For(work.Items.Length, work.TotalElements * 3, _tuning, j =>
             {
+                int i = last - j;
                 var item = work.Items[i];
-                SimdReductions.ScaledDifference((float*)item.Teacher, (float*)item.Student, (float*)item.Gradient,
+                partials[i] = SimdReductions.ScaledDifference((float*)item.Teacher, (float*)item.Student, (float*)item.Gradient,
                     item.Length, scaleArray[item.Pair]);
             });
+            Combine(work, partials, squaredErrors);
         }
+    }
+
+    /// <summary>Per-pair sums of the items' partials, in item order (deterministic).</summary>
+    private static void Combine(PairWork work, double[] partials, Span<double> totals)
+    {
+        totals.Clear();
+        for (int i = 0; i < work.Items.Length; i++) totals[work.Items[i].Pair] += partials[i];
     }
 
     public void Dispose() { }

@@ -57,21 +57,50 @@ internal static unsafe class SimdReductions
         return (sse, norm);
     }
 
-    /// <summary>g[i] = (float)(scale * (s[i] - t[i])): difference in float (as in <see cref="SquaredError"/>),
-    /// the product in double so a scale beyond float range (tiny teacher norms) cannot overflow before
-    /// the difference shrinks it.</summary>
+    /// <summary>sum_i x[i]^2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip tier-0 code
-    public static void ScaledDifference(float* t, float* s, float* g, long n, double scale)
+    public static double SquaredNorm(float* x, long n)
+    {
+        int w = Vector<float>.Count;
+        var a0 = Vector<double>.Zero; var a1 = Vector<double>.Zero;
+        var a2 = Vector<double>.Zero; var a3 = Vector<double>.Zero;
+        long i = 0;
+        for (; i <= n - 2 * w; i += 2 * w)
+        {
+            Vector.Widen(Vector.Load(x + i), out var l, out var h);
+            Vector.Widen(Vector.Load(x + i + w), out var l2, out var h2);
+            a0 = Vector.MultiplyAddEstimate(l, l, a0); a1 = Vector.MultiplyAddEstimate(h, h, a1);
+            a2 = Vector.MultiplyAddEstimate(l2, l2, a2); a3 = Vector.MultiplyAddEstimate(h2, h2, a3);
+        }
+        double sum = Vector.Sum((a0 + a1) + (a2 + a3));
+        for (; i < n; i++) { double v = x[i]; sum += v * v; }
+        return sum;
+    }
+
+    /// <summary>g[i] = (float)(scale * (s[i] - t[i])), returning sum_i (s[i] - t[i])^2 from the same pass.
+    /// The difference is formed in float (as in <see cref="SquaredError"/>); the product in double, so a
+    /// scale beyond float range (tiny teacher norms) cannot overflow before the difference shrinks it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip tier-0 code
+    public static double ScaledDifference(float* t, float* s, float* g, long n, double scale)
     {
         int w = Vector<float>.Count;
         var k = new Vector<double>(scale);
+        var e0 = Vector<double>.Zero; var e1 = Vector<double>.Zero;
         long i = 0;
         for (; i <= n - w; i += w)
         {
             Vector.Widen(Vector.Load(s + i) - Vector.Load(t + i), out var dl, out var dh);
+            e0 = Vector.MultiplyAddEstimate(dl, dl, e0); e1 = Vector.MultiplyAddEstimate(dh, dh, e1);
             Vector.Store(Vector.Narrow(k * dl, k * dh), g + i);
         }
-        for (; i < n; i++) g[i] = (float)(scale * (s[i] - t[i]));
+        double sum = Vector.Sum(e0 + e1);
+        for (; i < n; i++)
+        {
+            double d = s[i] - t[i];
+            sum += d * d;
+            g[i] = (float)(scale * d);
+        }
+        return sum;
     }
 
     public static string VectorDescription() =>
