@@ -9,6 +9,7 @@ public static class BenchCommand
     {
         var command = new Command("bench", "Benchmarks: U-Net forward/backward, kernels");
         command.Subcommands.Add(BenchUNetCommand.Create(context));
+        command.Subcommands.Add(BenchKernelsCommand.Create(context));
         return command;
     }
 }
