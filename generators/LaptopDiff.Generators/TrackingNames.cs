@@ -24,5 +24,11 @@ namespace LaptopDiff.Generators
         public const string Diagnostics = nameof(Diagnostics);
         /// <summary>The emit model of each valid spec.</summary>
         public const string Models = nameof(Models);
+        /// <summary>Each criterion file of a <c>&lt;LaptopDiffPrune&gt;</c> item parsed, with its spec, ratios and names.</summary>
+        public const string PruneParse = nameof(PruneParse);
+        /// <summary>Each prune request solved by the exact knapsack into one resolved pruned spec per ratio.</summary>
+        public const string PruneSolve = nameof(PruneSolve);
+        /// <summary>Each pruned spec of a prune request expanded into its layout and emit model.</summary>
+        public const string PruneBuild = nameof(PruneBuild);
     }
 }

@@ -36,10 +36,34 @@ namespace LaptopDiff.Generators
                 .Select(static (pair, ct) => ModelBuilder.Build(pair.Left, pair.Right, ct))
                 .WithTrackingName(TrackingNames.Build);
 
+            // 3b. build-time pruning: a <LaptopDiffPrune> item's criterion file (an AdditionalFile with metadata) is solved
+            //     at each ratio into a pruned overlay, which takes the same resolve -> layout -> emit path as a pruned spec file
+            var pruneRequests = context.AdditionalTextsProvider
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Select(static (pair, ct) => PruneRequest.Read(pair.Left, pair.Right.GetOptions(pair.Left), ct))
+                .Where(static r => r != null)
+                .Select(static (r, _) => r!)
+                .WithTrackingName(TrackingNames.PruneParse);
+            var pruneOutcomes = pruneRequests.Combine(bases)
+                .Select(static (pair, ct) => PruneOutcome.Solve(pair.Left, pair.Right, ct))
+                .WithTrackingName(TrackingNames.PruneSolve);
+            var prunedBuilt = pruneOutcomes.SelectMany(static (o, _) => o.Specs)
+                .Combine(options)
+                .Select(static (pair, ct) => ModelBuilder.Build(pair.Left, pair.Right, ct))
+                .WithTrackingName(TrackingNames.PruneBuild);
+            context.RegisterSourceOutput(pruneOutcomes.Select(static (o, _) => o.Diagnostics), DiagnosticSink.Report);
+
             // 4. one spec per class name: a second claim is a diagnostic, not a duplicate hint name
             var claims = built.Select(static (b, _) => ClassClaims.Of(b)).Collect()
-                .Select(static (all, _) => ClassClaims.Create(all))
+                .Combine(prunedBuilt.Select(static (b, _) => ClassClaims.Of(b)).Collect())
+                .Select(static (all, _) => ClassClaims.Create(all.Left.AddRange(all.Right)))
                 .WithTrackingName(TrackingNames.ClassNames);
+            Output(context, built, claims);
+            Output(context, prunedBuilt, claims);
+        }
+
+        private static void Output(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<BuildResult> built, IncrementalValueProvider<ClassClaims> claims)
+        {
             var checkedResults = built.Combine(claims)
                 .Select(static (pair, _) => pair.Right.Check(pair.Left))
                 .WithTrackingName(TrackingNames.Unique);

@@ -27,11 +27,14 @@ internal sealed class ThrowingText(string path) : AdditionalText
 }
 
 /// <summary>MSBuild properties as the generator sees them (<c>build_property.*</c>).</summary>
-internal sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> global) : AnalyzerConfigOptionsProvider
+/// <summary>Per-file metadata (<c>build_metadata.AdditionalFiles.*</c>, from CompilerVisibleItemMetadata) is keyed by the file's path.</summary>
+internal sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> global,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? perFile = null) : AnalyzerConfigOptionsProvider
 {
     public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(global);
     public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.None;
-    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.None;
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+        perFile != null && perFile.TryGetValue(textFile.Path, out var values) ? new Options(values) : Options.None;
 
     private sealed class Options(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptions
     {
@@ -83,16 +86,31 @@ internal static class GeneratorHarness
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver Driver(IEnumerable<AdditionalText> texts, string? rootNamespace = "LaptopDiff.Models")
+    public static GeneratorDriver Driver(IEnumerable<AdditionalText> texts, string? rootNamespace = "LaptopDiff.Models",
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? perFile = null)
     {
-        var global = new Dictionary<string, string>();
-        if (rootNamespace != null) global["build_property.RootNamespace"] = rootNamespace;
         return CSharpGeneratorDriver.Create(
             new[] { new UNetGenerator().AsSourceGenerator() },
             texts,
             ParseOptions,
-            new TestOptionsProvider(global),
+            Options(rootNamespace, perFile),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
+
+    /// <summary>The consumer's options: RootNamespace, and per-file metadata such as a LaptopDiffPrune item's.</summary>
+    public static TestOptionsProvider Options(string? rootNamespace = "LaptopDiff.Models",
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? perFile = null)
+    {
+        var global = new Dictionary<string, string>();
+        if (rootNamespace != null) global["build_property.RootNamespace"] = rootNamespace;
+        return new TestOptionsProvider(global, perFile);
+    }
+
+    /// <summary>One run with per-file metadata.</summary>
+    public static Run Run(AdditionalText[] texts, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> perFile)
+    {
+        var driver = Driver(texts, "LaptopDiff.Models", perFile).RunGeneratorsAndUpdateCompilation(Compilation(), out var output, out _);
+        return new Run(driver.GetRunResult().Results.Single(), (CSharpCompilation)output);
     }
 
     /// <summary>One run: the generator's result, its diagnostics, and the compilation with its output.</summary>
