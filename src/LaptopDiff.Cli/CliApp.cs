@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Additivity.AdditivityCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,86 @@
+using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Spec;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Pruning.Additivity;
+
+/// <summary>
+/// The noisy U-Net inputs the check averages over, in batches, held in memory (the teacher and every
+/// subset see exactly the same x_t, t, c). Owns its tensors; dispose it.
+/// </summary>
+public sealed class AdditivityInputs : IDisposable
+{
+    private readonly List<UNetInputs> _batches;
+
+    /// <summary>Takes ownership of <paramref name="batches"/> (tensors detached from any dispose scope).</summary>
+    public AdditivityInputs(IEnumerable<UNetInputs> batches, string source, string? calibrationHash = null)
+    {
+        _batches = batches.ToList();
+        if (_batches.Count == 0) throw new ArgumentException("the check needs at least one input batch", nameof(batches));
+        Source = source;
+        CalibrationHash = calibrationHash;
+    }
+
+    public IReadOnlyList<UNetInputs> Batches => _batches;
+    /// <summary>Samples over all batches.</summary>
+    public int Count => _batches.Sum(b => (int)b.Sample.shape[0]);
+    /// <summary>Where the inputs came from, for the report.</summary>
+    public string Source { get; }
+    public string? CalibrationHash { get; }
+
+    /// <summary>
+    /// A calibration set noised exactly like the sweep (<see cref="CalibrationNoising"/>), so a criterion swept
+    /// on the same set and seed is measured on the same x_t.
+    /// </summary>
+    public static AdditivityInputs FromCalibration(CalibrationSet set, NoisingSettings noising, int batchSize)
+    {
+        if (batchSize < 1) throw new ArgumentException($"--batch must be at least 1, got {batchSize}");
+        var noise = new CalibrationNoising(set.Count, noising);
+        var batches = new List<UNetInputs>();
+        for (int start = 0; start < set.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var b = noise.Inputs(set, start, Math.Min(batchSize, set.Count - start));
+            // copies, so the inputs outlive the set and stay contiguous
+            batches.Add(new UNetInputs(Own(b.Sample)!, Own(b.Timestep)!, Own(b.EncoderHiddenStates)!, Own(b.TextEmbeds), Own(b.TimeIds)));
+        }
+        return new AdditivityInputs(batches, $"calibration {set.Path} ({set.Count} samples, {noising})", set.Hash);
+    }
+
+    /// <summary>
+    /// <paramref name="samples"/> synthetic samples: a seeded synthetic calibration set (the same one
+    /// <c>laptop-diff calibration --synthetic</c> writes, through a temporary file) noised like the sweep.
+    /// </summary>
+    public static AdditivityInputs Synthetic(UNetLayout layout, int samples, long seed, int batchSize, int tokens = 77)
+    {
+        if (samples < 1) throw new ArgumentException($"--synthetic must be at least 1, got {samples}");
+        string temp = Path.Combine(Path.GetTempPath(), $"laptopdiff-additivity-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SyntheticCalibration.Write(temp, layout, new SyntheticCalibrationOptions { Samples = samples, Seed = seed, Tokens = tokens });
+            using var set = CalibrationSet.Load(temp, layout);
+            var inputs = FromCalibration(set, new NoisingSettings { Seed = seed }, batchSize);
+            return new AdditivityInputs(inputs._batches, $"synthetic ({samples} samples, seed {seed})", calibrationHash: null);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _batches)
+        {
+            b.Sample.Dispose();
+            b.Timestep.Dispose();
+            b.EncoderHiddenStates.Dispose();
+            b.TextEmbeds?.Dispose();
+            b.TimeIds?.Dispose();
+        }
+        _batches.Clear();
+    }
+
+    private static Tensor? Own(Tensor? t) => t?.clone().DetachFromDisposeScope();
+}
