@@ -1,0 +1,37 @@
+using System.CommandLine;
+using LaptopDiff.Kernels;
+
+namespace LaptopDiff.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>laptop-diff bench kernels [--json] [--iterations N] [--threads T]</c>: each fused kernel against the
+/// unfused TorchSharp composition at digits and SD-1.5 stage shapes, with the measured copy bandwidth.
+/// </summary>
+public static class BenchKernelsCommand
+{
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object: copy_gbps and results" };
+    private static readonly Option<int> IterationsOption = new("--iterations") { Description = "Timed iterations per case (the median is reported)", DefaultValueFactory = _ => 9 };
+    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "CPU threads of the fused path (default: all cores)" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("kernels", "Time the ablation-loss and normalized feature-loss kernels against unfused TorchSharp")
+        {
+            JsonOption, IterationsOption, ThreadsOption,
+        };
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            int iterations = parse.GetValue(IterationsOption);
+            if (iterations < 1) throw new ArgumentException("--iterations must be at least 1");
+            var tuning = KernelTuning.Default;
+            if (parse.GetValue(ThreadsOption) is int threads) tuning = tuning with { CpuThreads = threads };
+            var report = KernelBenchmark.Run(new KernelBenchmarkOptions
+            {
+                Iterations = iterations, Tuning = tuning, Log = line => context.Error.WriteLine($"[bench] {line}"),
+            });
+            context.Out.WriteLine(parse.GetValue(JsonOption) ? report.ToJson() : report.ToTable());
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
