@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Tests.Pruning.Additivity;
 using LaptopDiff.Spec;
@@ -17,11 +18,14 @@ public class AdditivityCommandTests
         return path;
     }
 
+    /// <summary>The verb's arguments; 6 synthetic samples unless <paramref name="extra"/> names --calibration, 5 subsets unless it names --subsets.</summary>
     private static string[] Args(string criterion, string output, params string[] extra) => new[]
     {
         "additivity", "--spec", TinyAdditivity.SpecPath, "--weights", TinyAdditivity.WeightsPath, "--criterion", criterion,
-        "--synthetic", "6", "--seed", "3", "--output", output,
-    }.Concat(extra.Contains("--subsets") ? extra : extra.Concat(new[] { "--subsets", "5" })).ToArray();
+        "--seed", "3", "--output", output,
+    }.Concat(extra.Contains("--calibration") ? Array.Empty<string>() : new[] { "--synthetic", "6" })
+     .Concat(extra.Contains("--subsets") ? Array.Empty<string>() : new[] { "--subsets", "5" })
+     .Concat(extra).ToArray();
 
     [Fact]
     public void WritesJsonPlotAndSummaryAndPrintsCorrelations()
@@ -44,11 +48,15 @@ public class AdditivityCommandTests
     }
 
     [Fact]
-    public void JsonFlagPrintsPearsonAndSpearmanPerCriterion()
+    public void CalibrationFileWithJsonFlagPrintsPearsonAndSpearmanPerCriterion()
     {
         using var temp = new TempFolder();
-        var (code, stdout, stderr) = CliRunner.Run(Args(WriteCriterion(temp), temp.File("out"), "--json", "--subsets", "3"));
+        var calibration = temp.File("calib.safetensors");
+        SyntheticCalibration.Write(calibration, Runtime.Specs.SpecFiles.LoadLayout(TinyAdditivity.SpecPath),
+            new SyntheticCalibrationOptions { Samples = 4, Seed = 1, Tokens = 8 });
+        var (code, stdout, stderr) = CliRunner.Run(Args(WriteCriterion(temp), temp.File("out"), "--calibration", calibration, "--json", "--subsets", "3"));
         Assert.True(code == 0, stderr);
+        Assert.Contains("calibration", File.ReadAllText(temp.File("out/additivity.md")));
         var json = JsonNode.Parse(stdout)!.AsObject();
         foreach (var c in new[] { AdditivityCriteria.OutputLoss, AdditivityCriteria.FeatureLoss, AdditivityCriteria.Magnitude })
             Assert.True(json[c]!.AsObject().ContainsKey("pearson") && json[c]!.AsObject().ContainsKey("spearman"), c);
@@ -70,7 +78,7 @@ public class AdditivityCommandTests
     public void CalibrationAndSyntheticTogetherIsExit2()
     {
         using var temp = new TempFolder();
-        var (code, _, stderr) = CliRunner.Run(Args(temp.File("missing.json"), temp.File("out"), "--calibration", temp.File("c.safetensors")));
+        var (code, _, stderr) = CliRunner.Run(Args(temp.File("missing.json"), temp.File("out"), "--calibration", temp.File("c.safetensors"), "--synthetic", "6"));
         Assert.Equal(2, code);
         Assert.Contains("exactly one", stderr);
     }
