@@ -26,9 +26,10 @@ public sealed record KernelTuning
     /// ablation's teacher chunk in L2 while the A ablated chunks stream past it.</summary>
     public int CpuChunkElements { get; init; } = 16_384;
 
-    /// <summary>SIMD path: below this many elements in one call, run on the calling thread only
-    /// (waking a second thread costs more than it saves).</summary>
-    public long CpuParallelThresholdElements { get; init; } = 65_536;
+    /// <summary>SIMD path: below this many elements in one call (all operands), run on the calling
+    /// thread only. One thread already streams at ~12 GB/s here, so a second one pays off only on
+    /// large calls; right after libtorch ops its OpenMP threads still spin and would compete.</summary>
+    public long CpuParallelThresholdElements { get; init; } = 1 << 20;
 
     internal void Validate()
     {
