@@ -1,0 +1,168 @@
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Weights;
+using LaptopDiff.Spec;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Calibration;
+
+/// <summary>
+/// A loaded calibration set (format: README.md in this folder): clean latents and their conditioning,
+/// float32, checked against one U-Net layout. Owns its tensors; dispose it.
+/// </summary>
+public sealed class CalibrationSet : IDisposable
+{
+    private CalibrationSet(string path, IReadOnlyList<string> files, string hash, IReadOnlyDictionary<string, string> metadata,
+        Tensor latents, Tensor encoderHiddenStates, Tensor? textEmbeds, Tensor? timeIds)
+    {
+        Path = path;
+        Files = files;
+        Hash = hash;
+        Metadata = metadata;
+        Latents = latents;
+        EncoderHiddenStates = encoderHiddenStates;
+        TextEmbeds = textEmbeds;
+        TimeIds = timeIds;
+    }
+
+    /// <summary>The path the set was named by.</summary>
+    public string Path { get; }
+    /// <summary>Its files: one, or the shards in order.</summary>
+    public IReadOnlyList<string> Files { get; }
+    /// <summary>SHA-256 of the files' bytes in order (<see cref="FileDigest"/>): the set's identity.</summary>
+    public string Hash { get; }
+    /// <summary>The first file's <c>__metadata__</c>.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+    /// <summary>[N, C, H, W]</summary>
+    public Tensor Latents { get; }
+    /// <summary>[N, T, D]</summary>
+    public Tensor EncoderHiddenStates { get; }
+    /// <summary>[N, P], text_time models only.</summary>
+    public Tensor? TextEmbeds { get; }
+    /// <summary>[N, 6], text_time models only.</summary>
+    public Tensor? TimeIds { get; }
+
+    public int Count => (int)Latents.shape[0];
+
+    /// <summary>Loads and checks a set (one file or shards) for <paramref name="layout"/>; problems are <see cref="InputException"/>s.</summary>
+    public static CalibrationSet Load(string path, UNetLayout layout)
+    {
+        var files = CalibrationShards.Resolve(path);
+        var headers = files.Select(SafetensorsFile.ReadHeader).ToList();
+        for (int i = 0; i < files.Count; i++) CheckHeader(headers[i], layout, files[i]);
+        string hash = FileDigest.Sha256(files);
+
+        var parts = new List<Dictionary<string, Tensor>>();
+        try
+        {
+            foreach (var file in files)
+            {
+                var part = SafetensorsFile.Load(file, ScalarType.Float32);
+                foreach (var t in part.Values) t.DetachFromDisposeScope();   // the set owns them, not the caller's scope
+                parts.Add(part);
+            }
+            var tensors = parts.Count == 1 ? parts[0] : Concat(parts, files);
+            if (parts.Count == 1) parts.Clear();                             // now owned by the set
+            var set = new CalibrationSet(path, files, hash, headers[0].Metadata,
+                tensors[CalibrationFormat.Latents], tensors[CalibrationFormat.EncoderHiddenStates],
+                tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds));
+            set.CheckFinite();
+            return set;
+        }
+        finally
+        {
+            foreach (var part in parts)
+                foreach (var t in part.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Views of samples [start, start + count) (no copy; contiguous along the batch).</summary>
+    public (Tensor Latents, Tensor EncoderHiddenStates, Tensor? TextEmbeds, Tensor? TimeIds) Slice(int start, int count) =>
+        (Latents.narrow(0, start, count), EncoderHiddenStates.narrow(0, start, count),
+         TextEmbeds?.narrow(0, start, count), TimeIds?.narrow(0, start, count));
+
+    public void Dispose()
+    {
+        Latents.Dispose();
+        EncoderHiddenStates.Dispose();
+        TextEmbeds?.Dispose();
+        TimeIds?.Dispose();
+    }
+
+    /// <summary>Names, dtypes and shapes from the header, before any data is read.</summary>
+    private static void CheckHeader(SafetensorsHeader header, UNetLayout layout, string file)
+    {
+        var spec = layout.Spec;
+        var add = spec.AdditionEmbedding;
+        if (header.Metadata.TryGetValue(CalibrationFormat.FormatKey, out var format) && format != CalibrationFormat.Version)
+            throw new InputException($"calibration file '{file}' has format '{format}'; this version reads '{CalibrationFormat.Version}'");
+        if (header.Find(CalibrationFormat.Images) != null && header.Find(CalibrationFormat.Latents) == null)
+            throw new InputException($"calibration file '{file}' holds 'images'; this version needs 'latents' (encode the images with the model's VAE first)");
+
+        var expected = new List<string> { CalibrationFormat.Latents, CalibrationFormat.EncoderHiddenStates };
+        if (add != null) expected.AddRange(new[] { CalibrationFormat.TextEmbeds, CalibrationFormat.TimeIds });
+        foreach (var e in header.Entries)
+        {
+            if (!expected.Contains(e.Name))
+                throw new InputException($"calibration file '{file}': unexpected tensor '{e.Name}'" +
+                    (add == null && e.Name is CalibrationFormat.TextEmbeds or CalibrationFormat.TimeIds ? $" ({spec.Name} has no text_time embedding; is this an SDXL set?)" : "") +
+                    $"; {spec.Name} takes {string.Join(", ", expected)}");
+            if (!is_floating_point(e.DType))
+                throw new InputException($"calibration file '{file}': '{e.Name}' is {SafetensorsDType.NameOf(e.DType)}; it must be a float tensor");
+        }
+        foreach (var name in expected)
+            if (header.Find(name) == null)
+                throw new InputException($"calibration file '{file}': tensor '{name}' is missing; {spec.Name} takes {string.Join(", ", expected)}");
+
+        var latents = header.Find(CalibrationFormat.Latents)!.Shape;
+        long n = latents.Count > 0 ? latents[0] : 0;
+        long down = 1L << spec.Down.Count(s => s.Resample);
+        if (latents.Count != 4 || latents[1] != spec.InChannels || n < 1 || latents[2] % down != 0 || latents[3] % down != 0 || latents[2] < 1 || latents[3] < 1)
+            throw new InputException($"calibration file '{file}': 'latents' must be [N,{spec.InChannels},H,W] with N >= 1 and H, W multiples of {down} " +
+                                     $"(the model downsamples {down}x), found {Shapes.Format(latents)}");
+        ExpectShape(header, file, CalibrationFormat.EncoderHiddenStates, n, spec.CrossAttentionDim, 3, $"[{n},T,{spec.CrossAttentionDim}]");
+        if (add != null)
+        {
+            ExpectShape(header, file, CalibrationFormat.TextEmbeds, n, add.TextEmbedDim, 2, $"[{n},{add.TextEmbedDim}]");
+            ExpectShape(header, file, CalibrationFormat.TimeIds, n, add.TimeIdCount, 2, $"[{n},{add.TimeIdCount}]");
+        }
+    }
+
+    /// <summary>A [n, ..., last] tensor of the given rank.</summary>
+    private static void ExpectShape(SafetensorsHeader header, string file, string name, long n, long last, int rank, string expected)
+    {
+        var shape = header.Find(name)!.Shape;
+        if (shape.Count != rank || shape[0] != n || shape[rank - 1] != last || shape.Any(d => d < 1))
+            throw new InputException($"calibration file '{file}': '{name}' must be {expected} (N from 'latents'), found {Shapes.Format(shape)}");
+    }
+
+    /// <summary>Shards joined along the sample axis; their per-sample shapes must agree.</summary>
+    private static Dictionary<string, Tensor> Concat(List<Dictionary<string, Tensor>> parts, IReadOnlyList<string> files)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in parts[0].Keys)
+        {
+            for (int i = 1; i < parts.Count; i++)
+                if (!parts[i][name].shape.Skip(1).SequenceEqual(parts[0][name].shape.Skip(1)))
+                    throw new InputException($"calibration shards disagree: '{name}' is {Shapes.Format(parts[0][name].shape)} in '{files[0]}' " +
+                                             $"but {Shapes.Format(parts[i][name].shape)} in '{files[i]}'");
+            result[name] = cat(parts.Select(p => p[name]).ToArray(), 0).DetachFromDisposeScope();   // the parts are disposed by the caller
+        }
+        return result;
+    }
+
+    private void CheckFinite()
+    {
+        foreach (var (name, t) in new[] { (CalibrationFormat.Latents, Latents), (CalibrationFormat.EncoderHiddenStates, EncoderHiddenStates),
+                     (CalibrationFormat.TextEmbeds, TextEmbeds), (CalibrationFormat.TimeIds, TimeIds) })
+        {
+            if (t is null) continue;
+            using var finite = isfinite(t).all();
+            if (!finite.item<bool>())
+            {
+                Dispose();
+                throw new InputException($"calibration set '{Path}': '{name}' contains NaN or infinite values");
+            }
+        }
+    }
+}
