@@ -1,8 +1,11 @@
 using System.CommandLine;
 using LaptopDiff.Cli.Commands.Bench;
+using LaptopDiff.Cli.Commands.Calibration;
 using LaptopDiff.Cli.Commands.Forward;
 using LaptopDiff.Cli.Commands.ImportDiffusers;
 using LaptopDiff.Cli.Commands.Inspect;
+using LaptopDiff.Cli.Commands.Merge;
+using LaptopDiff.Cli.Commands.Sweep;
 
 namespace LaptopDiff.Cli;
 
@@ -16,6 +19,9 @@ public static class CliApp
         root.Subcommands.Add(ForwardCommand.Create(context));
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        root.Subcommands.Add(CalibrationCommand.Create(context));
+        root.Subcommands.Add(SweepCommand.Create(context));
+        root.Subcommands.Add(MergeCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Additivity.AdditivityCommand.Create(context));
         return root;

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Text.Json;
+using LaptopDiff.Kernels;
+using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pruning;
+using LaptopDiff.Runtime.Specs;
+using TorchSharp;
+
+namespace LaptopDiff.Cli.Commands.Sweep;
+
+/// <summary>
+/// <c>laptop-diff sweep --spec S --weights W --calibration C --output CRITERION.json [--batch B]
+/// [--ablations-per-forward A] [--shard k/n] [--threads T] ...</c>: the single-unit ablation sweep.
+/// </summary>
+public static class SweepCommand
+{
+    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's *.unet.yaml spec or diffusers config.json", Required = true };
+    private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors, diffusers key names)", Required = true };
+    private static readonly Option<FileInfo> CalibrationOption = new("--calibration") { Description = "Calibration set (.safetensors or NAME-00001-of-0000N shards; see src/LaptopDiff.Runtime/Calibration/README.md)", Required = true };
+    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "Criterion file to write (JSON); CRITERION.json.partial and CRITERION.sweep.json go beside it", Required = true };
+    private static readonly Option<int> BatchOption = new("--batch") { Description = "Calibration samples per forward", DefaultValueFactory = _ => 16 };
+    private static readonly Option<int> AblationsOption = new("--ablations-per-forward") { Description = "Consecutive units ablated in one suffix forward of batch A x B", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string> ShardOption = new("--shard") { Description = "k/n: sweep only units i with i % n == k-1 (merge the n criteria with 'merge')", DefaultValueFactory = _ => "1/1" };
+    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the timesteps and noise", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> ScheduleOption = new("--schedule") { Description = "Training noise schedule: scaled_linear or linear", DefaultValueFactory = _ => "scaled_linear" };
+    private static readonly Option<double> BetaStartOption = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => 0.00085 };
+    private static readonly Option<double> BetaEndOption = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => 0.012 };
+    private static readonly Option<int> TrainStepsOption = new("--train-steps") { Description = "Training timesteps T of the schedule", DefaultValueFactory = _ => 1000 };
+    private static readonly Option<bool> NaiveOption = new("--naive") { Description = "Reference strategy: one full masked forward per unit (for verification and timing)" };
+    private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Loss reduction: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object with the figures" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial")
+        {
+            SpecOption, WeightsOption, CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ThreadsOption,
+            SeedOption, ScheduleOption, BetaStartOption, BetaEndOption, TrainStepsOption, NaiveOption, KernelsOption, JsonOption,
+        };
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            var options = InputChecks.Checked(() => new SweepOptions
+            {
+                BatchSize = parse.GetValue(BatchOption),
+                AblationsPerForward = parse.GetValue(AblationsOption),
+                Strategy = parse.GetValue(NaiveOption) ? SweepStrategy.Naive : SweepStrategy.PrefixCached,
+                Shard = SweepShard.Parse(parse.GetValue(ShardOption)!),
+                Noising = new NoisingSettings
+                {
+                    Seed = parse.GetValue(SeedOption),
+                    Schedule = new NoiseSchedule
+                    {
+                        Kind = NoiseSchedule.ParseKind(parse.GetValue(ScheduleOption)!),
+                        BetaStart = parse.GetValue(BetaStartOption),
+                        BetaEnd = parse.GetValue(BetaEndOption),
+                        TrainSteps = parse.GetValue(TrainStepsOption),
+                    },
+                },
+            }.Validate());
+            var preference = InputChecks.Checked(() => KernelSelectionOptions.ParsePreference(parse.GetValue(KernelsOption)!));
+            int? threads = parse.GetValue(ThreadsOption);
+            if (threads is < 1) throw new InputException($"--threads must be at least 1, got {threads}");
+            if (threads is int t) torch.set_num_threads(t);
+            bool json = parse.GetValue(JsonOption);
+
+            var request = new SweepRequest
+            {
+                Layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName),
+                WeightsPath = parse.GetValue(WeightsOption)!.FullName,
+                CalibrationPath = parse.GetValue(CalibrationOption)!.FullName,
+                OutputPath = parse.GetValue(OutputOption)!.FullName,
+                Options = options,
+            };
+            using var kernels = KernelSelector.Select(new KernelSelectionOptions
+            {
+                Preference = preference,
+                Tuning = threads is int n ? KernelTuning.Default with { CpuThreads = n } : KernelTuning.Default,
+            });
+            var reducer = new KernelLossReducer(kernels.Kernels);
+            var outcome = SweepProgressView.Run(context.Error, (progress, log) =>
+            {
+                log(kernels.ToString());
+                log($"{request.Layout.Spec.Name}: {request.Layout.PrunableUnits.Count()} prunable units, shard {options.Shard}, " +
+                    $"{(options.Strategy == SweepStrategy.Naive ? "naive (full masked forwards)" : $"prefix-cached, {options.AblationsPerForward} ablation(s) per forward")}, " +
+                    $"batch {options.BatchSize}, {torch.get_num_threads()} threads; noising: {options.Noising}");
+                return SweepRunner.Run(request, new SweepHooks { Reducer = reducer, Progress = progress }, log);
+            });
+            Report(context, outcome, options, reducer, json);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static void Report(CliContext context, SweepOutcome o, SweepOptions options, IAblationLossReducer reducer, bool json)
+    {
+        var r = o.Record;
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                criterion = o.CriterionPath, record = o.RecordPath, spec = r.Identity.SpecName, shard = r.Identity.Shard.ToString(),
+                units = o.Criterion.Units.Count, samples = r.Identity.Samples, batch = options.BatchSize,
+                ablations_per_forward = options.AblationsPerForward, strategy = options.Strategy == SweepStrategy.Naive ? "naive" : "prefix_cached",
+                kernels = reducer.Name, units_resumed = o.UnitsResumed,
+                teacher_forwards = o.TeacherForwardsThisRun, ablated_forwards = o.AblatedForwardsThisRun, elapsed_seconds = Math.Round(o.SecondsThisRun, 3),
+                total_teacher_forwards = r.TeacherForwards, total_ablated_forwards = r.AblatedForwards, total_elapsed_seconds = Math.Round(r.ElapsedSeconds, 3),
+                losses = o.Criterion.Units.ToDictionary(u => u.Id, u => u.Loss),
+            }, JsonOptions.Indented));
+            return;
+        }
+        string resumed = o.UnitsResumed > 0 ? FormattableString.Invariant($" ({o.UnitsResumed} units were complete in the partial file)") : "";
+        context.Out.WriteLine(FormattableString.Invariant(
+            $"wrote {o.CriterionPath}: {o.Criterion.Units.Count} units over {r.Identity.Samples} samples (shard {r.Identity.Shard}); this run: {o.TeacherForwardsThisRun} teacher forwards, {o.AblatedForwardsThisRun} ablated forwards, {o.SecondsThisRun:F2} s{resumed}; in all: {r.TeacherForwards} teacher forwards, {r.ElapsedSeconds:F2} s. Record: {o.RecordPath}"));
+    }
+}
+
+/// <summary>Option values that a runtime type rejects with <see cref="ArgumentException"/> are the user's input errors (exit 2).</summary>
+internal static class InputChecks
+{
+    public static T Checked<T>(Func<T> make)
+    {
+        try { return make(); }
+        catch (ArgumentException e) { throw new InputException(e.Message); }
+    }
+}
