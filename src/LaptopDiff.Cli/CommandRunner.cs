@@ -17,6 +17,11 @@ public static class CommandRunner
         {
             return body();
         }
+        catch (UsageException e)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
         catch (Exception e) when (IsInputError(e))
         {
             context.Error.WriteLine($"error: {e.Message}");
@@ -33,3 +38,5 @@ public static class CommandRunner
         or FileNotFoundException or DirectoryNotFoundException or InputException;
 }
 
+/// <summary>An option value out of range (e.g. <c>--batch 0</c>): the command line is wrong, exit 1.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -52,3 +52,26 @@ public class InspectCommandTests
         Assert.Contains("--spec", error);
     }
 }
+
+public class BenchCommandTests
+{
+    [Fact]
+    public void OutOfRangeOptionIsAUsageError()
+    {
+        var (code, _, error) = CliRunner.Run("bench", "unet", "--spec", Path.Combine(TestPaths.RepoRoot, "models", "tiny-sd15.unet.yaml"), "--batch", "0");
+        Assert.Equal(1, code);
+        Assert.Contains("--batch", error);
+    }
+
+    [Fact]
+    public void UNetBenchmarkReportsPositiveMedians()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "unet", "--spec", Path.Combine(TestPaths.RepoRoot, "models", "tiny-sd15.unet.yaml"),
+            "--batch", "1", "--runs", "1", "--warmup", "0", "--tokens", "4", "--json");
+        Assert.True(code == 0, error);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        Assert.True(doc.RootElement.GetProperty("forward_ms").GetDouble() > 0);
+        Assert.True(doc.RootElement.GetProperty("forward_backward_ms").GetDouble() > 0);
+        Assert.Equal(1_106_212L, doc.RootElement.GetProperty("params").GetInt64());
+    }
+}
