@@ -12,7 +12,7 @@ namespace LaptopDiff.Runtime.Tests.Cli;
 /// The tiny-sd15 criterion shipped as models/tiny-sd15.criterion.json, computed the plain way (no sweep
 /// machinery): for every prunable unit i, one forward of the fixture teacher (tiny-sd15.safetensors) on the
 /// fixture inputs (tiny-sd15.io.safetensors, 2 samples) with only unit i masked; s_i is the mean over the
-/// samples of the per-sample sum of squared differences to the unmasked output (the sweep's convention), stderr the standard error of
+/// samples of the per-sample mean squared difference to the unmasked output (the sweep's unit), stderr the standard error of
 /// that mean. Set LAPTOPDIFF_WRITE_CRITERION=1 and run <see cref="PruneCriterionFixtureTests"/> to rewrite the file.
 /// </summary>
 internal static class PruneCriterionFixture
@@ -26,7 +26,7 @@ internal static class PruneCriterionFixture
 
     public static string Provenance =>
         "../shared/fixtures/diffusers/tiny-sd15.io.safetensors (the diffusers fixture inputs, 2 samples at their own timesteps; " +
-        "s_i = mean over samples of the summed squared difference between a forward of tiny-sd15.safetensors with only unit i masked and the unmasked forward; " +
+        "s_i = mean over samples of the MSE between a forward of tiny-sd15.safetensors with only unit i masked and the unmasked forward; " +
         "computed by tests/LaptopDiff.Runtime.Tests/Cli/PruneCriterionFixture.cs, not by the sweep)";
 
     /// <summary>The criterion, measured now.</summary>
@@ -46,7 +46,7 @@ internal static class PruneCriterionFixture
             foreach (var unit in layout.PrunableUnits)
             {
                 var masked = model.Forward(inputs, model.Plan.Mask(unit.Id)).Sample.to_type(ScalarType.Float64);
-                var perSample = (masked - teacher).square().reshape(n, -1).sum(new long[] { 1 });   // ||eps_-i - eps_T||^2 per sample, as the sweep
+                var perSample = (masked - teacher).square().reshape(n, -1).mean(new long[] { 1 });   // per-sample MSE, as the sweep
                 var values = perSample.data<double>().ToArray();
                 double mean = values.Average();
                 double stderr = values.Length > 1

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LaptopDiff.Runtime.Pruning.Additivity;
 
 /// <summary>One unit's single-ablation scores on the check's inputs.</summary>
-/// <param name="OutputLoss">L(e_i) = mean over samples of ||eps_{-i} - eps_T||^2 (sum over elements).</param>
+/// <param name="OutputLoss">L(e_i) = mean over samples of the per-sample MSE between eps_{-i} and eps_T (the sweep's unit).</param>
 /// <param name="FeatureLoss">Mean over samples of sum_k ||F_T^k - F_{-i}^k||^2 / ||F_T^k||^2 over the stage features.</param>
 public sealed record SingleUnitScore(string Unit, double OutputLoss, double FeatureLoss);
 
@@ -50,7 +50,7 @@ public sealed class AdditivityEvaluator : IDisposable
         {
             using var scope = NewDisposeScope();
             var output = _model.Forward(_inputs.Batches[b], mask).Sample;
-            total += SampleSums(_teacher[b].Sample, output).Sum();
+            total += SampleLosses(_teacher[b].Sample, output).Sum();
         }
         return total / Samples;
     }
@@ -69,7 +69,7 @@ public sealed class AdditivityEvaluator : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var ablated = _model.Forward(_inputs.Batches[b], mask, features: true);
-                output += SampleSums(_teacher[b].Sample, ablated.Sample).Sum();
+                output += SampleLosses(_teacher[b].Sample, ablated.Sample).Sum();
                 feature += FeatureLoss(b, ablated.Features!);
             }
             scores.Add(new SingleUnitScore(units[i], output / Samples, feature / Samples));
@@ -104,10 +104,13 @@ public sealed class AdditivityEvaluator : IDisposable
     private static Tensor SquaredNorms(Tensor x) =>
         x.to_type(ScalarType.Float64).square().reshape(x.shape[0], -1).sum(1);
 
-    private double[] SampleSums(Tensor teacher, Tensor output)
+    /// <summary>Per-sample mean squared error, the sweep's unit (sums from the reducer, divided by C x H x W).</summary>
+    private double[] SampleLosses(Tensor teacher, Tensor output)
     {
         var sums = new double[teacher.shape[0]];
         _reducer.SquaredErrorSums(teacher, output.unsqueeze(0), sums);
+        double elementsPerSample = teacher.numel() / (double)teacher.shape[0];
+        for (int i = 0; i < sums.Length; i++) sums[i] /= elementsPerSample;
         return sums;
     }
 }

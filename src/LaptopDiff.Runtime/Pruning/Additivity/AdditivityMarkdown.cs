@@ -11,7 +11,7 @@ public static class AdditivityMarkdown
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.AppendLine($"# Additivity check: {r.SpecName}").AppendLine();
-        md.AppendLine($"Real output loss L(r) = mean over {r.Samples} samples of ||eps_r - eps_T||^2 (sum over elements) for " +
+        md.AppendLine($"Real output loss L(r) = mean over {r.Samples} samples of the per-sample MSE between eps_r and eps_T (the sweep's unit) for " +
                       $"{r.Subsets.Count} random unit subsets, against each criterion's additive prediction sum_i r_i s_i " +
                       "(DESIGN \"The method\" 3; the paper's Figure 5).").AppendLine();
         md.AppendLine($"- spec: `{r.SpecName}` ({r.SpecHash}), {r.TotalParams.ToString("N0", inv)} params");

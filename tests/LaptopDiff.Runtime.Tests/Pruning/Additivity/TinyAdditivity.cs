@@ -20,7 +20,7 @@ internal static class TinyAdditivity
         return model;
     }
 
-    /// <summary>The reference criterion: per unit, the mean over samples of ||eps_{-i} - eps_T||^2 from plain masked full forwards.</summary>
+    /// <summary>The reference criterion: per unit, the mean over samples of the per-sample MSE (the sweep's unit) from plain masked full forwards.</summary>
     public static Dictionary<string, double> NaiveOutputLosses(UNet2DCondition model, AdditivityInputs inputs)
     {
         var losses = new Dictionary<string, double>();
@@ -33,7 +33,7 @@ internal static class TinyAdditivity
                 using var scope = NewDisposeScope();
                 var teacher = model.Forward(batch).Sample.to_type(ScalarType.Float64);
                 var ablated = model.Forward(batch, model.Plan.Mask(unit.Id)).Sample.to_type(ScalarType.Float64);
-                total += (ablated - teacher).square().sum().item<double>();
+                total += (ablated - teacher).square().sum().item<double>() / (teacher.numel() / teacher.shape[0]);
             }
             losses[unit.Id] = total / inputs.Count;
         }
