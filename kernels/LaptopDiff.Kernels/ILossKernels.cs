@@ -39,4 +39,14 @@ public interface ILossKernels : IDisposable
     /// </summary>
     void ScaledDifferences(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
         ReadOnlySpan<double> scales, IReadOnlyList<torch.Tensor> gradients, Span<double> squaredErrors);
+
+    /// <summary>
+    /// The training forward of the feature loss, fused: <c>teacherSquaredNorms[k] = ||T_k||^2</c>, then
+    /// <c>gradients[k] = 2 w_k / den_k * (S_k - T_k)</c> (den_k per <paramref name="options"/>) and
+    /// <c>squaredErrors[k] = ||S_k - T_k||^2</c> in one pass over each pair. Implementations order the
+    /// passes for their memory: the SIMD path does both per pair, so the teacher is re-read from cache.
+    /// </summary>
+    void FeatureLossGradients(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
+        ReadOnlySpan<double> weights, FeatureLossOptions options, IReadOnlyList<torch.Tensor> gradients,
+        Span<double> squaredErrors, Span<double> teacherSquaredNorms);
 }

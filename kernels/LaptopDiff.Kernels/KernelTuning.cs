@@ -31,10 +31,15 @@ public sealed record KernelTuning
     /// large calls; right after libtorch ops its OpenMP threads still spin and would compete.</summary>
     public long CpuParallelThresholdElements { get; init; } = 1 << 20;
 
+    /// <summary>SIMD path: gradients of at least this many elements are written with non-temporal
+    /// stores (AVX), which skip reading the destination into cache first. Smaller ones stay cached
+    /// for the backward pass that reads them next.</summary>
+    public long CpuStreamingStoreElements { get; init; } = 1 << 20;
+
     internal void Validate()
     {
         if (GroupSize < 1 || ElementsPerThread < 1 || MaxGroups < 1 || CpuThreads < 1 || CpuChunkElements < 64
-            || CpuParallelThresholdElements < 0)
+            || CpuParallelThresholdElements < 0 || CpuStreamingStoreElements < 0)
             throw new ArgumentException($"invalid kernel tuning {this}: sizes must be positive, CpuChunkElements >= 64");
     }
 }

@@ -129,6 +129,56 @@ public sealed class FeatureSquaredSumsTests(KernelPaths paths)
         Assert.Contains("tensor 0 is not contiguous", e.Message);
     }
 
+    [Theory, MemberData(nameof(KernelPaths.All), MemberType = typeof(KernelPaths))]
+    public void Training_forward_gives_norms_errors_and_gradients_in_both_modes(string path)
+    {
+        var data = new TestData();
+        var teacher = new[] { data.NonZero([3, 7, 5]), zeros(2, 9), data.NonZero([1]), data.NonZero([4099], 1e-20) };
+        var student = teacher.Select(t => data.Near(t)).ToArray();
+        student[1] = data.NonZero([2, 9]);
+        double[] weights = [1.0, 0.5, 2.0, 3.0];
+        foreach (var options in new[] { new FeatureLossOptions(), new FeatureLossOptions(FeatureLossMode.Vanilla) })
+        {
+            var gradients = student.Select(s => full_like(s, float.NaN)).ToArray();
+            var errors = new double[4];
+            var norms = new double[4];
+            paths[path].FeatureLossGradients(teacher, student, weights, options, gradients, errors, norms);
+            for (int k = 0; k < teacher.Length; k++)
+            {
+                double norm = Reference.SquaredNorm(teacher[k]);
+                double den = options.Mode == FeatureLossMode.Vanilla ? 1 : Math.Max(norm, options.MinTeacherSquaredNorm);
+                Assert.True(Reference.RelativeError(norms[k], norm) <= 1e-6, $"{options.Mode} pair {k} {data.Tag}");
+                Assert.True(Reference.RelativeError(errors[k], Reference.SquaredError(teacher[k], student[k])) <= 1e-6, $"{options.Mode} pair {k} {data.Tag}");
+                using var expected = (student[k].to(float64) - teacher[k].to(float64)) * (2 * weights[k] / den);
+                double error = Reference.RelativeError(gradients[k], expected);
+                Assert.True(error <= 1e-5, $"{options.Mode} pair {k}: gradient relative error {error} {data.Tag}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("simd"), InlineData("ilgpu-cpu")]
+    public void Gradients_land_exactly_in_unaligned_slices_and_nowhere_else(string path)
+    {
+        // the SIMD path streams large gradients with aligned non-temporal stores after a scalar head
+        var data = new TestData();
+        var teacher = new[] { data.NonZero([1001]), data.NonZero([77]) };
+        var student = teacher.Select(t => data.Near(t)).ToArray();
+        using var storage = full(1001 + 77 + 3, 7.0f);
+        var gradients = new[] { storage.narrow(0, 1, 1001), storage.narrow(0, 1003, 77) };   // 4- and 12-byte offsets
+        var errors = new double[2];
+        var norms = new double[2];
+        paths[path].FeatureLossGradients(teacher, student, [1.0, 1.0], new FeatureLossOptions(), gradients, errors, norms);
+        for (int k = 0; k < 2; k++)
+        {
+            using var expected = (student[k].to(float64) - teacher[k].to(float64)) * (2 / Reference.SquaredNorm(teacher[k]));
+            Assert.True(Reference.RelativeError(gradients[k], expected) <= 1e-5, $"pair {k} {data.Tag}");
+        }
+        Assert.Equal(7.0f, storage[0].ToSingle());
+        Assert.Equal(7.0f, storage[1002].ToSingle());
+        Assert.Equal(7.0f, storage[1080].ToSingle());
+    }
+
     internal static (double[] Errors, double[] Norms) Run(ILossKernels kernels, Tensor[] teacher, Tensor[] student)
     {
         var errors = new double[teacher.Length];

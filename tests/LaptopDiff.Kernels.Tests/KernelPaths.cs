@@ -14,7 +14,7 @@ public sealed class KernelPaths : IDisposable
 
     public static readonly KernelTuning SmallChunks = new()
     {
-        CpuChunkElements = 64, CpuParallelThresholdElements = 0, CpuThreads = 2,
+        CpuChunkElements = 64, CpuParallelThresholdElements = 0, CpuThreads = 2, CpuStreamingStoreElements = 0,
         GroupSize = 16, ElementsPerThread = 4,
     };
 

@@ -145,6 +145,28 @@ public sealed class IlgpuLossKernels : ILossKernels
         }
     }
 
+    public void FeatureLossGradients(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
+        ReadOnlySpan<double> weights, FeatureLossOptions options, IReadOnlyList<torch.Tensor> gradients,
+        Span<double> squaredErrors, Span<double> teacherSquaredNorms)
+    {
+        LossInputs.Pairs(teacher, student);
+        LossInputs.Gradients(student, weights, gradients);
+        LossInputs.Outputs(teacher.Count, squaredErrors.Length, teacherSquaredNorms.Length);
+        int k = teacher.Count;
+        lock (_gate)
+        {
+            // two launches for all pairs (launch count matters more than cache reuse on a GPU);
+            // the K norms come back to the host to form the scales in between
+            using var arena = _arena.Bind([.. teacher, .. student], gradients);
+            var layout = new PairLayout(arena.Offsets, k, Lengths(teacher));
+            SquaredNorms(arena.View, layout, teacherSquaredNorms);
+            var scales = new double[k];
+            for (int i = 0; i < k; i++) scales[i] = 2.0 * weights[i] / FeatureLossValues.Denominator(options, teacherSquaredNorms[i]);
+            ScaledDifferences(arena.View, layout, scales, squaredErrors);
+            arena.Finish();
+        }
+    }
+
     // The launches, over an arena view and element offsets: the tensor methods above bind tensors
     // to an arena first; the CUDA check calls these directly on device buffers (no TorchSharp).
 

@@ -72,19 +72,15 @@ public sealed class FeatureDistillationLoss(ILossKernels kernels, FeatureLossOpt
     }
 
     /// <summary>
-    /// Forward for training: teacher norms first (one read of the teachers), then value and
-    /// gradient dL/dF_S^k (for g = 1) into <paramref name="gradients"/> in one pass over each pair.
+    /// Forward for training: teacher norms, then value and gradient dL/dF_S^k (for g = 1) into
+    /// <paramref name="gradients"/> in one pass over each pair.
     /// </summary>
     internal FeatureLossValues ForwardWithGradients(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
         IReadOnlyList<double> weights, IReadOnlyList<torch.Tensor> gradients)
     {
         var norms = new double[teacher.Count];
-        Kernels.SquaredNorms(teacher, norms);
-        var denominators = FeatureLossValues.DenominatorsFor(Options, norms);
-        var scales = new double[teacher.Count];
-        for (int k = 0; k < scales.Length; k++) scales[k] = 2.0 * weights[k] / denominators[k];
         var errors = new double[teacher.Count];
-        Kernels.ScaledDifferences(teacher, student, scales, gradients, errors);
+        Kernels.FeatureLossGradients(teacher, student, weights.ToArray(), Options, gradients, errors, norms);
         return FeatureLossValues.From(Options, weights, errors, norms);
     }
 

@@ -28,7 +28,9 @@ public sealed record FeatureLossValues(
     }
 
     /// <summary>1 (vanilla) or max(||F_T^k||^2, MinTeacherSquaredNorm) (normalized).</summary>
-    internal static double[] DenominatorsFor(FeatureLossOptions options, double[] teacherSquaredNorms) => teacherSquaredNorms
-        .Select(n => options.Mode == FeatureLossMode.Vanilla ? 1.0 : Math.Max(n, options.MinTeacherSquaredNorm))
-        .ToArray();
+    internal static double[] DenominatorsFor(FeatureLossOptions options, double[] teacherSquaredNorms) =>
+        teacherSquaredNorms.Select(n => Denominator(options, n)).ToArray();
+
+    internal static double Denominator(FeatureLossOptions options, double teacherSquaredNorm) =>
+        options.Mode == FeatureLossMode.Vanilla ? 1.0 : Math.Max(teacherSquaredNorm, options.MinTeacherSquaredNorm);
 }

@@ -119,17 +119,47 @@ public sealed unsafe class SimdLossKernels : ILossKernels
             var work = PairWork.Create(teacher, student, gradients, _tuning.CpuChunkElements);
             var scaleArray = scales.ToArray();
             var partials = new double[work.Items.Length];
-            // last chunk first: the chunks a preceding pass (the teacher norms) read last are the
-            // likeliest to still be in L3
-            int last = work.Items.Length - 1;
-            CpuWorkers.For(work.Items.Length, work.TotalElements * 3, _tuning, j =>
+            CpuWorkers.For(work.Items.Length, work.TotalElements * 3, _tuning, i =>
             {
-                int i = last - j;
                 var item = work.Items[i];
                 partials[i] = SimdReductions.ScaledDifference((float*)item.Teacher, (float*)item.Student, (float*)item.Gradient,
-                    item.Length, scaleArray[item.Pair]);
+                    item.Length, scaleArray[item.Pair], streaming: item.PairLength >= _tuning.CpuStreamingStoreElements);
             });
             Combine(work, partials, squaredErrors);
+        }
+    }
+
+    public void FeatureLossGradients(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
+        ReadOnlySpan<double> weights, FeatureLossOptions options, IReadOnlyList<torch.Tensor> gradients,
+        Span<double> squaredErrors, Span<double> teacherSquaredNorms)
+    {
+        LossInputs.Pairs(teacher, student);
+        LossInputs.Gradients(student, weights, gradients);
+        LossInputs.Outputs(teacher.Count, squaredErrors.Length, teacherSquaredNorms.Length);
+        RequireCpu(teacher[0], "teacher feature 0");
+        lock (_gate)
+        {
+            // Pair by pair: the teacher's norm pass leaves it in L3 (32 MiB here) for the gradient
+            // pass right after, so each pair costs about one DRAM read of T and S and one write.
+            for (int k = 0; k < teacher.Count; k++)
+            {
+                var work = PairWork.Create([teacher[k]], [student[k]], [gradients[k]], _tuning.CpuChunkElements);
+                var partials = new double[work.Items.Length];
+                CpuWorkers.For(work.Items.Length, work.TotalElements, _tuning, i =>
+                    partials[i] = SimdReductions.SquaredNorm((float*)work.Items[i].Teacher, work.Items[i].Length));
+                teacherSquaredNorms[k] = partials.Sum();
+                double scale = 2.0 * weights[k] / FeatureLossValues.Denominator(options, teacherSquaredNorms[k]);
+                bool streaming = work.TotalElements >= _tuning.CpuStreamingStoreElements;
+                // last chunk first: the chunks the norm pass read last are the likeliest to be cached
+                int last = work.Items.Length - 1;
+                CpuWorkers.For(work.Items.Length, work.TotalElements * 3, _tuning, j =>
+                {
+                    var item = work.Items[last - j];
+                    partials[last - j] = SimdReductions.ScaledDifference((float*)item.Teacher, (float*)item.Student,
+                        (float*)item.Gradient, item.Length, scale, streaming);
+                });
+                squaredErrors[k] = partials.Sum();
+            }
         }
     }
 
@@ -154,7 +184,7 @@ public sealed unsafe class SimdLossKernels : ILossKernels
         public required Item[] Items { get; init; }
         public long TotalElements { get; init; }
 
-        public readonly record struct Item(int Pair, nint Teacher, nint Student, nint Gradient, long Length);
+        public readonly record struct Item(int Pair, nint Teacher, nint Student, nint Gradient, long Length, long PairLength);
 
         public static PairWork Create(IReadOnlyList<torch.Tensor> teacher, IReadOnlyList<torch.Tensor> student,
             IReadOnlyList<torch.Tensor>? gradients, long chunk)
@@ -171,7 +201,7 @@ public sealed unsafe class SimdLossKernels : ILossKernels
                 {
                     long bytes = start * sizeof(float);
                     items.Add(new Item(k, t + (nint)bytes, s + (nint)bytes, g == 0 ? 0 : g + (nint)bytes,
-                        Math.Min(chunk, n - start)));
+                        Math.Min(chunk, n - start), n));
                 }
             }
             return new PairWork { Items = items.ToArray(), TotalElements = total };
