@@ -55,15 +55,14 @@ public static class KernelSelector
         var errors = new double[3];
         var norms = new double[3];
         var sums = new double[8];
-        double[] scales = [1, 1, 1];
+        double[] weights = [1, 1, 1];
         var timings = new List<CalibrationTiming>();
         foreach (var k in candidates)
         {
             void Problem()
             {
                 k.FeatureSquaredSums(teacher, student, errors, norms);   // validation forward
-                k.SquaredNorms(teacher, norms);                          // training forward: norms, then
-                k.ScaledDifferences(teacher, student, scales, gradients, errors);   // value and gradient
+                k.FeatureLossGradients(teacher, student, weights, FeatureLossOptions.Default, gradients, errors, norms);   // training
                 k.AblationSquaredErrors(outputs, ablated, sums);
             }
             Problem();   // warm-up: first-call costs (pages, kernel caches) are not the steady state
