@@ -12,7 +12,8 @@
 #
 # Extra arguments after OUT_DIR go to the check (--emulator runs it on ILGPU's CPU emulator, --no-torch,
 # --no-benchmark, --seed N). Results: OUT_DIR/cuda-check.json and OUT_DIR/cuda-check.txt.
-# Exit code: 0 all checks passed, 1 a check failed, 2 no CUDA device, 3 usage error.
+# Exit code: 0 all checks passed, 1 a check failed (or the GPU could not be initialised: the error is
+# printed), 2 no CUDA device, 3 usage error.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,7 +35,7 @@ run_check() {   # run_check OUT_DIR COMMAND... -- writes the JSON and a text log
   "$@" --json "$out/cuda-check.json" 2>&1 | tee -a "$out/cuda-check.txt"
   local status=${PIPESTATUS[0]}
   set -e
-  echo "exit code $status (0 passed, 1 failed, 2 no CUDA device); results in $out" | tee -a "$out/cuda-check.txt"
+  echo "exit code $status (0 passed, 1 failed or GPU init error, 2 no CUDA device); results in $out" | tee -a "$out/cuda-check.txt"
   return "$status"
 }
 

@@ -1,7 +1,7 @@
 using LaptopDiff.Kernels;
 
 // usage: LaptopDiff.Kernels.CudaCheck [--json PATH] [--emulator] [--no-torch] [--no-benchmark] [--seed N]
-// exit: 0 all checks passed, 1 a check failed, 2 no CUDA device, 3 bad arguments
+// exit: 0 all checks passed, 1 a check failed or the GPU could not be initialised, 2 no CUDA device, 3 bad arguments
 string? jsonPath = null;
 var options = new DeviceCheckOptions { Log = Console.WriteLine };
 for (int i = 0; i < args.Length; i++)
@@ -20,7 +20,16 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-var report = DeviceCheck.Run(options);
+DeviceCheckReport? report;
+try
+{
+    report = DeviceCheck.Run(options);
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"error: the check could not run: {e}");
+    return 1;
+}
 if (report is null)
 {
     Console.Error.WriteLine("error: no CUDA device found by ILGPU (is the NVIDIA driver's libcuda.so installed and visible?)");

@@ -61,23 +61,41 @@ public sealed class IlgpuLossKernels : ILossKernels
         return new IlgpuLossKernels(context, context.CreateCPUAccelerator(0), tuning, forceStaging);
     }
 
-    /// <summary>The first CUDA GPU, or null when there is none (no driver, no device).</summary>
+    /// <summary>The first CUDA GPU, or null when there is none (no driver, no device, or it failed to
+    /// initialise: use <see cref="CreateCudaOrNull"/> to see why).</summary>
     public static IlgpuLossKernels? TryCreateCuda(KernelTuning? tuning = null)
     {
-        tuning ??= KernelTuning.Default;
-        tuning.Validate();
-        Context? context = null;
         try
         {
-            context = Context.Create(b => b.Cuda().EnableAlgorithms());
-            var devices = context.GetCudaDevices();
-            if (devices.Count == 0) { context.Dispose(); return null; }
-            return new IlgpuLossKernels(context, devices[0].CreateCudaAccelerator(context), tuning, forceStaging: false);
+            return CreateCudaOrNull(tuning);
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or CudaException or NotSupportedException)
         {
-            context?.Dispose();
             return null;
+        }
+    }
+
+    /// <summary>The first CUDA GPU; null when ILGPU finds no CUDA device; throws when one is found
+    /// but cannot be initialised (driver, architecture), so the CUDA check can say why.</summary>
+    public static IlgpuLossKernels? CreateCudaOrNull(KernelTuning? tuning = null)
+    {
+        tuning ??= KernelTuning.Default;
+        tuning.Validate();
+        var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        try
+        {
+            var devices = context.GetCudaDevices();
+            if (devices.Count == 0)
+            {
+                context.Dispose();
+                return null;
+            }
+            return new IlgpuLossKernels(context, devices[0].CreateCudaAccelerator(context), tuning, forceStaging: false);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
         }
     }
 

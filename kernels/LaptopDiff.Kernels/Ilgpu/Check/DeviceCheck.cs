@@ -26,7 +26,7 @@ public static class DeviceCheck
     {
         using var kernels = options.UseCpuEmulator
             ? IlgpuLossKernels.CreateCpuEmulator(options.Tuning)
-            : IlgpuLossKernels.TryCreateCuda(options.Tuning);
+            : IlgpuLossKernels.CreateCudaOrNull(options.Tuning);
         if (kernels is null) return null;
         bool small = options.UseCpuEmulator;
         var checks = new List<DeviceCheckResult>();
