@@ -75,7 +75,7 @@ case "$mode" in
     run_check "$out" "$work/cuda-check/LaptopDiff.Kernels.CudaCheck" "$@"
     ;;
   *)
-    sed -n '2,17p' "$0"
+    sed -n '2,16p' "$0"
     exit 3
     ;;
 esac
