@@ -30,7 +30,7 @@ namespace LaptopDiff.Spec
             YamlMappingNode root;
             try
             {
-                if (TooDeep(text) is SourceSpan deep)
+                if (YamlSafety.TooDeep(text, MaxDepth) is SourceSpan deep)
                 {
                     diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
                         $"YAML nested more than {MaxDepth} levels deep; a spec needs a handful", path, deep));
@@ -48,7 +48,7 @@ namespace LaptopDiff.Spec
             }
             catch (YamlException e)
             {
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", Clean(e.Message), path,
+                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", YamlSafety.CleanMessage(e.Message), path,
                     new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column)));
                 return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             }
@@ -56,7 +56,7 @@ namespace LaptopDiff.Spec
             {
                 // YamlDotNet throws this (not YamlException) for some malformed input, e.g. duplicate anchors.
                 diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                    "malformed YAML after this point (an unclosed '[' or '{'?): " + e.Message, path, LastGoodPosition(text)));
+                    "malformed YAML after this point (an unclosed '[' or '{'?): " + e.Message, path, YamlSafety.LastGoodPosition(text)));
                 return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             }
 
@@ -351,61 +351,7 @@ namespace LaptopDiff.Spec
         /// <summary>Most layers per stage and transformer blocks per transformer (SDXL uses 10 blocks).</summary>
         private const int MaxCount = 64;
 
-        /// <summary>
-        /// Where nesting first goes deeper than <see cref="MaxDepth"/>, or null. YamlDotNet builds its node
-        /// tree recursively, so a line of 200,000 '[' overflows the stack, which no catch survives (it
-        /// would take the compiler down with it); its event parser is iterative and safe to run first.
-        /// </summary>
-        private static SourceSpan? TooDeep(string text)
-        {
-            try
-            {
-                var parser = new Parser(new StringReader(text));
-                int depth = 0;
-                while (parser.MoveNext())
-                {
-                    var e = parser.Current;
-                    if (e is YamlDotNet.Core.Events.MappingStart || e is YamlDotNet.Core.Events.SequenceStart)
-                    {
-                        if (++depth > MaxDepth)
-                            return new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column);
-                    }
-                    else if (e is YamlDotNet.Core.Events.MappingEnd || e is YamlDotNet.Core.Events.SequenceEnd) depth--;
-                }
-            }
-            catch (Exception e) when (e is YamlException || e is InvalidOperationException)
-            {
-                // malformed: the full load below reports it with its position
-            }
-            return null;
-        }
-
-        /// <summary>Where YAML parsing last succeeded, for errors YamlDotNet reports without a position.</summary>
-        private static SourceSpan LastGoodPosition(string text)
-        {
-            var span = new SourceSpan(1, 1, 1, 1);
-            try
-            {
-                var parser = new Parser(new StringReader(text));
-                while (parser.MoveNext())
-                    if (parser.Current != null)
-                        span = new SourceSpan((int)parser.Current.Start.Line, (int)parser.Current.Start.Column, (int)parser.Current.End.Line, (int)parser.Current.End.Column);
-            }
-            catch (Exception e) when (e is YamlException || e is InvalidOperationException)
-            {
-                // the position of the last event that parsed is the answer
-            }
-            return span;
-        }
-
         private static bool IsIdentifier(string name) =>
             (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
-
-        // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (...): "; the position is ours to report.
-        private static string Clean(string message)
-        {
-            int i = message.LastIndexOf("): ", StringComparison.Ordinal);
-            return i >= 0 && message.StartsWith("(", StringComparison.Ordinal) ? message.Substring(i + 3) : message;
-        }
     }
 }

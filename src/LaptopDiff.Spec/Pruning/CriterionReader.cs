@@ -35,7 +35,7 @@ namespace LaptopDiff.Spec
             YamlMappingNode root;
             try
             {
-                if (TooDeep(text) is SourceSpan deep)
+                if (YamlSafety.TooDeep(text, MaxDepth) is SourceSpan deep)
                 {
                     reader.Report(deep, $"nested more than {MaxDepth} levels deep; a criterion file needs four");
                     return (null, diagnostics.ToEquatableArray());
@@ -51,13 +51,13 @@ namespace LaptopDiff.Spec
             }
             catch (YamlException e)
             {
-                reader.Report(new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column), "malformed JSON: " + Clean(e.Message));
+                reader.Report(new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column), "malformed JSON: " + YamlSafety.CleanMessage(e.Message));
                 return (null, diagnostics.ToEquatableArray());
             }
             catch (Exception e) when (e is InvalidOperationException || e is ArgumentException)
             {
                 // YamlDotNet throws these (not YamlException) for some malformed input
-                reader.Report(LastGoodPosition(text), "malformed JSON after this point: " + e.Message);
+                reader.Report(YamlSafety.LastGoodPosition(text), "malformed JSON after this point: " + e.Message);
                 return (null, diagnostics.ToEquatableArray());
             }
 
@@ -322,59 +322,5 @@ namespace LaptopDiff.Spec
             YamlSequenceNode _ => "a list",
             _ => "an object",
         };
-
-        /// <summary>
-        /// Where nesting first goes deeper than <see cref="MaxDepth"/>, or null. YamlDotNet builds its node
-        /// tree recursively (a line of '[' overflows the stack, which nothing can catch); its event parser is
-        /// iterative, so it runs first.
-        /// </summary>
-        private static SourceSpan? TooDeep(string text)
-        {
-            try
-            {
-                var parser = new Parser(new StringReader(text));
-                int depth = 0;
-                while (parser.MoveNext())
-                {
-                    var e = parser.Current;
-                    if (e is MappingStart || e is SequenceStart)
-                    {
-                        if (++depth > MaxDepth)
-                            return new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column);
-                    }
-                    else if (e is MappingEnd || e is SequenceEnd) depth--;
-                }
-            }
-            catch (Exception e) when (e is YamlException || e is InvalidOperationException || e is ArgumentException)
-            {
-                // malformed: the full load reports it with its position
-            }
-            return null;
-        }
-
-        /// <summary>Where parsing last succeeded, for errors YamlDotNet reports without a position.</summary>
-        private static SourceSpan LastGoodPosition(string text)
-        {
-            var span = new SourceSpan(1, 1, 1, 1);
-            try
-            {
-                var parser = new Parser(new StringReader(text));
-                while (parser.MoveNext())
-                    if (parser.Current is ParsingEvent e)
-                        span = new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column);
-            }
-            catch (Exception e) when (e is YamlException || e is InvalidOperationException || e is ArgumentException)
-            {
-                // the last event that parsed is the answer
-            }
-            return span;
-        }
-
-        // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (...): "; the span carries the position.
-        private static string Clean(string message)
-        {
-            int i = message.LastIndexOf("): ", StringComparison.Ordinal);
-            return i >= 0 && message.StartsWith("(", StringComparison.Ordinal) ? message.Substring(i + 3) : message;
-        }
     }
 }
