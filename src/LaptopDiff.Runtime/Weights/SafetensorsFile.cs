@@ -68,4 +68,40 @@ public static class SafetensorsFile
             throw new WeightsException($"cannot write weights file '{path}': {e.Message} Check that the folder exists and is writable.", e);
         }
     }
+
+    /// <summary>
+    /// Writes a new file holding some of <paramref name="source"/>'s tensors, in the order given, copied
+    /// byte for byte (same names and dtypes, no tensor materialised), atomically.
+    /// </summary>
+    public static void SaveSubset(string path, SafetensorsHeader source, IReadOnlyList<SafetensorsEntry> entries,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = SafetensorsWriter.HeaderBytes(
+            entries.Select(e => (e.Name, SafetensorsDType.NameOf(e.DType), (IEnumerable<long>)e.Shape, e.ByteLength)), metadata);
+        try
+        {
+            using var input = new FileStream(source.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            AtomicFile.Write(path, stream =>
+            {
+                stream.Write(header);
+                var buffer = new byte[4 << 20];
+                foreach (var entry in entries)
+                {
+                    input.Position = source.DataStart + entry.Begin;
+                    long left = entry.ByteLength;
+                    while (left > 0)
+                    {
+                        int n = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                        if (n <= 0) throw new WeightsException($"'{source.Path}' ended inside tensor '{entry.Name}'; the file is truncated.");
+                        stream.Write(buffer, 0, n);
+                        left -= n;
+                    }
+                }
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WeightsException($"cannot write weights file '{path}': {e.Message} Check that the folder exists and is writable.", e);
+        }
+    }
 }

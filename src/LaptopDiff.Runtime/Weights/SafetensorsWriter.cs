@@ -16,6 +16,25 @@ internal static class SafetensorsWriter
         IReadOnlyDictionary<string, string>? metadata)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<(string Name, string DType, IEnumerable<long> Shape, long ByteLength)>();
+        foreach (var (name, tensor) in tensors)
+        {
+            if (string.IsNullOrEmpty(name) || name == "__metadata__")
+                throw new WeightsException($"cannot save '{path}': '{name}' is not a usable tensor name.");
+            if (!names.Add(name))
+                throw new WeightsException($"cannot save '{path}': tensor '{name}' is given twice.");
+            if (!SafetensorsDType.TryGetName(tensor.dtype, out var dtype))
+                throw new WeightsException($"cannot save '{path}': tensor '{name}' has dtype {tensor.dtype}, " +
+                                           $"which safetensors cannot hold here (supported: {SafetensorsDType.Supported}). Convert it first.");
+            entries.Add((name, dtype, tensor.shape, tensor.numel() * SafetensorsDType.ElementSize(tensor.dtype)));
+        }
+        return HeaderBytes(entries, metadata);
+    }
+
+    /// <summary>The padded header for entries laid out back to back in the order given.</summary>
+    public static byte[] HeaderBytes(IEnumerable<(string Name, string DType, IEnumerable<long> Shape, long ByteLength)> entries,
+        IReadOnlyDictionary<string, string>? metadata)
+    {
         using var json = new MemoryStream();
         // Relaxed escaping keeps keys readable by eye; any JSON reader decodes either form.
         using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -28,27 +47,19 @@ internal static class SafetensorsWriter
                 writer.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, tensor) in tensors)
+            foreach (var (name, dtype, shape, byteLength) in entries)
             {
-                if (string.IsNullOrEmpty(name) || name == "__metadata__")
-                    throw new WeightsException($"cannot save '{path}': '{name}' is not a usable tensor name.");
-                if (!names.Add(name))
-                    throw new WeightsException($"cannot save '{path}': tensor '{name}' is given twice.");
-                if (!SafetensorsDType.TryGetName(tensor.dtype, out var dtype))
-                    throw new WeightsException($"cannot save '{path}': tensor '{name}' has dtype {tensor.dtype}, " +
-                                               $"which safetensors cannot hold here (supported: {SafetensorsDType.Supported}). Convert it first.");
-                long end = offset + tensor.numel() * SafetensorsDType.ElementSize(tensor.dtype);
                 writer.WriteStartObject(name);
                 writer.WriteString("dtype", dtype);
                 writer.WriteStartArray("shape");
-                foreach (var d in tensor.shape) writer.WriteNumberValue(d);
+                foreach (var d in shape) writer.WriteNumberValue(d);
                 writer.WriteEndArray();
                 writer.WriteStartArray("data_offsets");
                 writer.WriteNumberValue(offset);
-                writer.WriteNumberValue(end);
+                writer.WriteNumberValue(offset + byteLength);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
-                offset = end;
+                offset += byteLength;
             }
             writer.WriteEndObject();
         }
