@@ -1,4 +1,4 @@
-using System.Globalization;
+using LaptopDiff.Tests.Shared;
 
 namespace LaptopDiff.Spec.Tests;
 
@@ -14,23 +14,10 @@ public class KeyListingTests
     {
         var path = Path.Combine(RepoPaths.Models, spec);
         var layout = LayoutBuilder.BuildOrThrow(SpecParser.Parse(path, File.ReadAllText(path)).GetSpecOrThrow(), path);
-        var (keys, total) = ReadTsv(Path.Combine(RepoPaths.Fixtures, tsv));
+        var (keys, total) = KeyListingFile.Read(Path.Combine(RepoPaths.Fixtures, tsv));
 
         Assert.Equal(keys, layout.StateDictKeys.Select(k => (k.Name, string.Join(",", k.Shape))).ToList());
         Assert.Equal(total, layout.TotalParamCount);
         if (expectedTotal != 0) Assert.Equal(expectedTotal, layout.TotalParamCount);
-    }
-
-    internal static (List<(string Name, string Shape)> Keys, long Total) ReadTsv(string path)
-    {
-        var keys = new List<(string, string)>();
-        long total = -1;
-        foreach (var line in File.ReadLines(path))
-        {
-            var cols = line.Split('\t');
-            if (cols[0] == "total") total = long.Parse(cols[1], CultureInfo.InvariantCulture);
-            else keys.Add((cols[0], cols[1]));
-        }
-        return (keys, total);
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using LaptopDiff.Tests.Shared;
 using System.Text.Json;
 using LaptopDiff.Runtime.Diffusers;
 using LaptopDiff.Spec;
@@ -18,7 +18,7 @@ public class DiffusersConfigImporterTests
     {
         var spec = DiffusersConfigImporter.ImportFile(TestPaths.DiffusersFixture($"{name}.config.json"));
         var layout = LayoutBuilder.BuildOrThrow(spec, name);
-        var (keys, total) = ReadTsv(TestPaths.DiffusersFixture($"{name}.keys.tsv"));
+        var (keys, total) = KeyListingFile.Read(TestPaths.DiffusersFixture($"{name}.keys.tsv"));
 
         Assert.Equal(keys, layout.StateDictKeys.Select(k => (k.Name, string.Join(",", k.Shape))).ToList());
         Assert.Equal(total, layout.TotalParamCount);
@@ -80,17 +80,4 @@ public class DiffusersConfigImporterTests
     [InlineData("unet.json", "UNet")]
     public void NameComesFromTheFileName(string file, string expected) =>
         Assert.Equal(expected, DiffusersConfigImporter.NameFromFile(file));
-
-    internal static (List<(string Name, string Shape)> Keys, long Total) ReadTsv(string path)
-    {
-        var keys = new List<(string, string)>();
-        long total = -1;
-        foreach (var line in File.ReadLines(path))
-        {
-            var cols = line.Split('\t');
-            if (cols[0] == "total") total = long.Parse(cols[1], CultureInfo.InvariantCulture);
-            else keys.Add((cols[0], cols[1]));
-        }
-        return (keys, total);
-    }
 }

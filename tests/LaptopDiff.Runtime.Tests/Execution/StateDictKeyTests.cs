@@ -1,3 +1,4 @@
+using LaptopDiff.Tests.Shared;
 using LaptopDiff.Spec;
 
 namespace LaptopDiff.Runtime.Tests.Execution;
@@ -50,9 +51,8 @@ public sealed class StateDictKeyTests
     [InlineData(TinyUNets.Sdxl)]
     public void Inline_specs_expand_to_the_fixture_keys(string fixture)
     {
-        var lines = File.ReadAllLines(TestPaths.DiffusersFixture($"{fixture}.keys.tsv"));
-        var expected = lines.Where(l => !l.StartsWith("total\t", StringComparison.Ordinal))
-            .Select(l => l.Split('\t')).Select(p => $"{p[0]} [{p[1]}]").ToList();
+        var expected = KeyListingFile.Read(TestPaths.DiffusersFixture($"{fixture}.keys.tsv")).Keys
+            .Select(k => $"{k.Name} [{k.Shape}]").ToList();
         var layout = TinyUNets.Layout(fixture);
         Assert.Equal(expected, layout.StateDictKeys.Select(k => k.ToString()));
         using var model = new UNet2DCondition(layout);

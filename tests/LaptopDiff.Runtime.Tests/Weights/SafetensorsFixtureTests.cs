@@ -1,3 +1,4 @@
+using LaptopDiff.Tests.Shared;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;
@@ -10,24 +11,10 @@ public sealed class SafetensorsFixtureTests
     private static readonly string Weights = TestPaths.DiffusersFixture("tiny-sd15.safetensors");
     private static readonly string Io = TestPaths.DiffusersFixture("tiny-sd15.io.safetensors");
 
-    private static (List<TensorKey> Keys, long Total) ReadKeysTsv(string path)
-    {
-        var keys = new List<TensorKey>();
-        long total = -1;
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
-        {
-            var cells = line.Split('\t');
-            if (cells[0] == "total") { total = long.Parse(cells[1]); continue; }
-            var shape = cells[1].Length == 0 ? [] : cells[1].Split(',').Select(long.Parse).ToArray();
-            keys.Add(new TensorKey(cells[0], shape.ToEquatableArray()));
-        }
-        return (keys, total);
-    }
-
     [Fact]
     public void Tiny_sd15_header_matches_the_diffusers_key_listing()
     {
-        var (keys, total) = ReadKeysTsv(TestPaths.DiffusersFixture("tiny-sd15.keys.tsv"));
+        var (keys, total) = KeyListingFile.ReadTensorKeys(TestPaths.DiffusersFixture("tiny-sd15.keys.tsv"));
 
         var header = SafetensorsFile.ReadHeader(Weights);
 
