@@ -17,8 +17,6 @@ public sealed class MnistDigits : IDisposable
     public const int ClassCount = 10;
     /// <summary>Value of the file's <c>format</c> metadata key.</summary>
     public const string FormatVersion = "laptopdiff.mnist/1";
-    /// <summary>Class labels of a calibration/training set that holds labels instead of encoder_hidden_states.</summary>
-    public const string LabelsTensor = "labels";
 
     private MnistDigits(Tensor images, Tensor labels, string source)
     {
@@ -95,7 +93,7 @@ public sealed class MnistDigits : IDisposable
             [CalibrationFormat.ToolKey] = "LaptopDiff.Runtime.Digits.MnistDigits",
             ["samples"] = Count.ToString(CultureInfo.InvariantCulture),
         };
-        SafetensorsFile.Save(path, [new(CalibrationFormat.Latents, latents), new(LabelsTensor, Labels)], metadata);
+        SafetensorsFile.Save(path, [new(CalibrationFormat.Latents, latents), new(CalibrationFormat.Labels, Labels)], metadata);
     }
 
     /// <summary>The indices of the digits of one class, in file order.</summary>

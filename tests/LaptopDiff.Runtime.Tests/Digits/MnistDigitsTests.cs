@@ -62,8 +62,8 @@ public sealed class MnistDigitsTests
         using var expected = heldOut.ToModelInput();
         Assert.Equal(expected.shape, loaded[CalibrationFormat.Latents].shape);
         Assert.True(loaded[CalibrationFormat.Latents].equal(expected).all().item<bool>());
-        Assert.Equal(ScalarType.Int64, loaded[MnistDigits.LabelsTensor].dtype);
-        Assert.True(loaded[MnistDigits.LabelsTensor].equal(heldOut.Labels).all().item<bool>());
+        Assert.Equal(ScalarType.Int64, loaded[CalibrationFormat.Labels].dtype);
+        Assert.True(loaded[CalibrationFormat.Labels].equal(heldOut.Labels).all().item<bool>());
         foreach (var t in loaded.Values) t.Dispose();
     }
 
