@@ -66,7 +66,7 @@ internal static class TrainingReport
         }
         else if (done)
             context.Out.WriteLine(FormattableString.Invariant(
-                $"wrote {weights} after {o.Step} steps ({o.StepsPerSecond:F2} steps/s this run, {o.ElapsedSeconds:F1} s in all); final {string.Join(", ", o.LastTerms.Select(t => $"{t.Key} {t.Value:G5}"))}; checkpoint {o.CheckpointPath}"));
+                $"wrote {weights} after {o.Step} steps ({o.StepsPerSecond:F2} steps/s this run, {o.ElapsedSeconds:F1} s in all); final {string.Join(", ", o.LastTerms.Where(t => !t.Key.Contains('/')).Select(t => $"{t.Key} {t.Value:G5}"))}; checkpoint {o.CheckpointPath}"));
         else
             context.Out.WriteLine($"interrupted after step {o.Step}; checkpoint {o.CheckpointPath}; continue with the same command and --resume");
         return done ? ExitCodes.Ok : ExitCodes.Interrupted;

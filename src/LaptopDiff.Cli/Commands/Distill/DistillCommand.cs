@@ -1,0 +1,97 @@
+using System.CommandLine;
+using LaptopDiff.Cli.Commands.Train;
+using LaptopDiff.Kernels;
+using LaptopDiff.Runtime.Distillation;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Specs;
+using LaptopDiff.Runtime.Training;
+
+namespace LaptopDiff.Cli.Commands.Distill;
+
+/// <summary>
+/// <c>laptop-diff distill --teacher-spec T --teacher-weights W [--conditioner C] --student-spec S [--student-weights SW]
+/// --data TRAIN --steps N --output DIR [--feature-loss normalized|vanilla|none] ...</c>: retrains a pruned student.
+/// </summary>
+public static class DistillCommand
+{
+    private static readonly Option<FileInfo> TeacherSpecOption = new("--teacher-spec") { Description = "The teacher's *.unet.yaml spec", Required = true };
+    private static readonly Option<FileInfo> TeacherWeightsOption = new("--teacher-weights") { Description = "Teacher weights (.safetensors)", Required = true };
+    private static readonly Option<FileInfo> ConditionerOption = new("--conditioner") { Description = "The teacher's class conditioner, for labelled data (default: TEACHER.conditioner.safetensors beside the teacher weights, when present)" };
+    private static readonly Option<FileInfo> StudentSpecOption = new("--student-spec") { Description = "The pruned spec (base: the teacher's spec), from laptop-diff prune", Required = true };
+    private static readonly Option<FileInfo> StudentWeightsOption = new("--student-weights") { Description = "Initial student weights (prune --student-weights); default: the teacher's tensors of the surviving units" };
+    private static readonly Option<string> FeatureLossOption = new("--feature-loss") { Description = "normalized (LAPTOP-Diff), vanilla (per-stage MSE, BK-SDM) or none", DefaultValueFactory = _ => "normalized" };
+    private static readonly Option<double> OutputWeightOption = new("--l-out") { Description = "Weight of the output KD term ||eps_T - eps_S||^2", DefaultValueFactory = _ => 1.0 };
+    private static readonly Option<double> FeatureWeightOption = new("--l-feat") { Description = "Weight of the feature KD term", DefaultValueFactory = _ => 1.0 };
+    private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Feature loss: auto, simd or ilgpu (fused kernels) or torch (unfused reference)", DefaultValueFactory = _ => "auto" };
+
+    public static Command Create(CliContext context)
+    {
+        var shared = new TrainingOptionSet();
+        var command = new Command("distill", "Retrain a pruned student from its frozen teacher: task + output KD + normalized feature KD; resumable; writes OUTPUT/student.safetensors, plots and log.jsonl")
+        {
+            TeacherSpecOption, TeacherWeightsOption, ConditionerOption, StudentSpecOption, StudentWeightsOption,
+            FeatureLossOption, OutputWeightOption, FeatureWeightOption, KernelsOption,
+        };
+        shared.AddTo(command);
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            var options = shared.Read(parse);
+            var distill = Sweep.InputChecks.Checked(() => new DistillationOptions
+            {
+                FeatureKd = parse.GetValue(FeatureLossOption) switch
+                {
+                    "normalized" => FeatureKd.Normalized,
+                    "vanilla" => FeatureKd.Vanilla,
+                    "none" => FeatureKd.None,
+                    var other => throw new ArgumentException($"--feature-loss '{other}': expected normalized, vanilla or none"),
+                },
+                OutputWeight = parse.GetValue(OutputWeightOption),
+                FeatureWeight = parse.GetValue(FeatureWeightOption),
+            }.Validate());
+            var teacherWeights = parse.GetValue(TeacherWeightsOption)!.FullName;
+            var conditioner = parse.GetValue(ConditionerOption)?.FullName ?? DefaultConditioner(teacherWeights);
+            var teacher = SpecFiles.LoadLayout(parse.GetValue(TeacherSpecOption)!.FullName);
+            var student = SpecFiles.LoadLayout(parse.GetValue(StudentSpecOption)!.FullName);
+            StudentDistillation.CheckDerived(teacher, student);
+            var request = new DistillRequest
+            {
+                Teacher = teacher,
+                TeacherWeights = teacherWeights,
+                Conditioner = conditioner,
+                Student = student,
+                StudentWeights = parse.GetValue(StudentWeightsOption)?.FullName,
+                DataPath = parse.GetValue(shared.Data)!.FullName,
+                Options = options,
+                Distillation = distill,
+                OutputDir = parse.GetValue(shared.Output)!.FullName,
+                Resume = parse.GetValue(shared.Resume),
+            };
+            using var kernels = SelectKernels(parse.GetValue(KernelsOption)!, parse.GetValue(shared.Threads));
+            IFeatureLoss featureLoss = kernels != null ? new KernelFeatureLoss(kernels.Kernels) : new TorchFeatureLoss();
+            using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
+            var outcome = TrainingProgressView.Run(context.Error, "distill", parse.GetValue(shared.LogEvery),
+                (progress, log) => StudentDistillation.Run(request, featureLoss, signal.Token, progress, log));
+            return TrainingReport.Write(context, outcome, request.OutputDir, StudentDistillation.WeightsFile, parse.GetValue(shared.Json));
+        }));
+        return command;
+    }
+
+    /// <summary>The conditioner beside the teacher weights, if there is one (labelled data needs it; other data ignores it).</summary>
+    private static string? DefaultConditioner(string teacherWeights)
+    {
+        var path = TeacherTraining.ConditionerPathFor(teacherWeights);
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>null for the unfused torch path.</summary>
+    internal static KernelSelection? SelectKernels(string choice, int? threads)
+    {
+        if (choice == "torch") return null;
+        var preference = Sweep.InputChecks.Checked(() => KernelSelectionOptions.ParsePreference(choice));
+        return KernelSelector.Select(new KernelSelectionOptions
+        {
+            Preference = preference,
+            Tuning = threads is int n ? KernelTuning.Default with { CpuThreads = n } : KernelTuning.Default,
+        });
+    }
+}

@@ -1,0 +1,112 @@
+using LaptopDiff.Runtime.Conditioning;
+using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Distillation;
+
+/// <summary>
+/// LAPTOP-Diff retraining of a pruned student by a frozen teacher:
+/// L = l_task ||eps - eps_S||^2 + l_out ||eps_T - eps_S||^2 + l_feat sum_k ||F_T^k - F_S^k||^2 / ||F_T^k||^2
+/// over the stage-end features (every down stage, mid, every up stage; vanilla: per-stage MSE instead).
+/// Output terms are means over samples of the per-sample MSE. Logged terms: <c>loss</c>, <c>task</c>,
+/// <c>out</c>, <c>feat</c> (the weighted sum), and per stage s: <c>feat/s</c> (the term as it enters the
+/// loss, before l_feat), <c>feat_norm/s</c> (the normalized ratio), <c>feat_mse/s</c> (the un-normalized
+/// per-element MSE, comparable across runs) and <c>teacher_norm/s</c> (||F_T^s|| per sample).
+/// The conditioner, if any, is the teacher's and stays frozen.
+/// </summary>
+public sealed class DistillationObjective : ITrainingObjective
+{
+    private readonly UNet2DCondition _teacher;
+    private readonly UNet2DCondition _student;
+    private readonly ClassConditioner? _conditioner;
+    private readonly DistillationOptions _options;
+    private readonly IFeatureLoss _featureLoss;
+    private readonly string[] _stages;
+
+    public DistillationObjective(UNet2DCondition teacher, UNet2DCondition student, ClassConditioner? conditioner,
+        DistillationOptions options, IFeatureLoss featureLoss)
+    {
+        _teacher = teacher;
+        _student = student;
+        _conditioner = conditioner;
+        _options = options.Validate();
+        _featureLoss = featureLoss;
+        _stages = teacher.Layout.FeatureStages.ToArray();
+        if (!_stages.SequenceEqual(student.Layout.FeatureStages))
+            throw new ArgumentException("teacher and student have different feature stages");
+        Freeze(teacher);
+        if (conditioner != null) Freeze(conditioner);
+        Trained = [("unet", student)];
+    }
+
+    public IReadOnlyList<(string Prefix, nn.Module Module)> Trained { get; }
+
+    public IReadOnlyList<string> Stages => _stages;
+
+    public LossTerms Loss(TrainingBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        bool features = _options.FeatureKd != FeatureKd.None;
+        UNetInputs inputs;
+        using (no_grad()) inputs = batch.Inputs(_conditioner);
+        UNetOutput teacherOut;
+        using (no_grad()) teacherOut = _teacher.Forward(inputs, features: true);
+        using var teacherOutput = teacherOut;
+        using var studentOut = _student.Forward(inputs, features: features);
+
+        var task = nn.functional.mse_loss(studentOut.Sample, batch.Noise);
+        var output = nn.functional.mse_loss(studentOut.Sample, teacherOut.Sample);
+        var total = task * _options.TaskWeight + output * _options.OutputWeight;
+        var terms = new List<KeyValuePair<string, double>>();
+        double featValue = 0;
+        var perStage = new List<KeyValuePair<string, double>>();
+        long batchSize = batch.Noisy.shape[0];
+
+        var teacherFeatures = _stages.Select(s => teacherOut.Features![s]).ToArray();
+        double[] errors, norms;
+        if (features)
+        {
+            var studentFeatures = _stages.Select(s => studentOut.Features![s]).ToArray();
+            for (int k = 0; k < _stages.Length; k++)
+                if (!studentFeatures[k].shape.SequenceEqual(teacherFeatures[k].shape))
+                    throw new InvalidOperationException($"stage {_stages[k]}: student feature {Weights.Shapes.Format(studentFeatures[k].shape)} != teacher {Weights.Shapes.Format(teacherFeatures[k].shape)}");
+            bool normalized = _options.FeatureKd == FeatureKd.Normalized;
+            var weights = teacherFeatures.Select(f => _options.FeatureWeight / (normalized ? 1.0 : f.numel())).ToArray();
+            var feat = _featureLoss.Apply(teacherFeatures, studentFeatures, weights, normalized, out errors, out norms);
+            featValue = feat.item<float>();
+            total = total + feat;
+        }
+        else
+        {
+            errors = new double[_stages.Length];
+            norms = teacherFeatures.Select(f => f.to_type(ScalarType.Float64).pow(2).sum().item<double>()).ToArray();
+        }
+
+        for (int k = 0; k < _stages.Length; k++)
+        {
+            double numel = teacherFeatures[k].numel();
+            double ratio = errors[k] / Math.Max(norms[k], 1e-12), mse = errors[k] / numel;
+            if (features)
+            {
+                perStage.Add(KeyValuePair.Create($"feat/{_stages[k]}", _options.FeatureKd == FeatureKd.Normalized ? ratio : mse));
+                perStage.Add(KeyValuePair.Create($"feat_norm/{_stages[k]}", ratio));
+                perStage.Add(KeyValuePair.Create($"feat_mse/{_stages[k]}", mse));
+            }
+            perStage.Add(KeyValuePair.Create($"teacher_norm/{_stages[k]}", Math.Sqrt(norms[k] / batchSize)));
+        }
+        terms.Add(KeyValuePair.Create("loss", (double)total.item<float>()));
+        terms.Add(KeyValuePair.Create("task", (double)task.item<float>()));
+        terms.Add(KeyValuePair.Create("out", (double)output.item<float>()));
+        if (features) terms.Add(KeyValuePair.Create("feat", featValue));
+        terms.AddRange(perStage);
+        return new LossTerms(total.MoveToOuterDisposeScope(), terms);
+    }
+
+    private static void Freeze(nn.Module module)
+    {
+        module.eval();
+        foreach (var p in module.parameters()) p.requires_grad = false;
+    }
+}

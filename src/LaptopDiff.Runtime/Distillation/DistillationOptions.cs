@@ -1,0 +1,28 @@
+namespace LaptopDiff.Runtime.Distillation;
+
+/// <summary>The loss L_task + l_out ||eps_T - eps_S||^2 + l_feat * feature term.</summary>
+public sealed record DistillationOptions
+{
+    public FeatureKd FeatureKd { get; init; } = FeatureKd.Normalized;
+    public double OutputWeight { get; init; } = 1.0;
+    public double FeatureWeight { get; init; } = 1.0;
+    /// <summary>Weight of the task loss ||eps - eps_S||^2 (1 in the paper).</summary>
+    public double TaskWeight { get; init; } = 1.0;
+
+    public DistillationOptions Validate()
+    {
+        foreach (var (name, v) in new[] { ("task weight", TaskWeight), ("output weight", OutputWeight), ("feature weight", FeatureWeight) })
+            if (!(v >= 0) || !double.IsFinite(v)) throw new ArgumentException($"{name} must be finite and >= 0, got {v}");
+        return this;
+    }
+
+    public string KindName => FeatureKd.ToString().ToLowerInvariant();
+
+    public IEnumerable<KeyValuePair<string, string>> IdentityFields() => new Dictionary<string, string>
+    {
+        ["feature_kd"] = KindName,
+        ["l_task"] = TaskWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["l_out"] = OutputWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["l_feat"] = FeatureWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+    };
+}

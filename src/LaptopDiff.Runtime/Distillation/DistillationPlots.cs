@@ -1,0 +1,80 @@
+using System.Globalization;
+using LaptopDiff.Runtime.Weights;
+using ScottPlot;
+
+namespace LaptopDiff.Runtime.Distillation;
+
+/// <summary>
+/// The paper's Figures 2 and 3 from distillation logs (log.jsonl rows): <c>feature-losses.png</c>, the
+/// un-normalized per-stage feature loss (per-element MSE, <c>feat_mse/STAGE</c>) over steps, log scale, one
+/// colour per stage and one line style per run (e.g. normalized vs vanilla); <c>teacher-feature-norms.png</c>,
+/// the teacher's stage feature norm (||F_T|| per sample, mean over the log) per stage.
+/// </summary>
+public static class DistillationPlots
+{
+    public const string FeatureLossesFile = "feature-losses.png";
+    public const string TeacherNormsFile = "teacher-feature-norms.png";
+
+    public static void Write(string dir, IReadOnlyList<(string Run, IReadOnlyList<IReadOnlyDictionary<string, double>> Rows)> runs, IReadOnlyList<string> stages)
+    {
+        var losses = Render(withText => FeatureLosses(runs, stages, withText));
+        AtomicFile.Write(Path.Combine(dir, FeatureLossesFile), s => s.Write(losses));
+        var norms = Render(withText => TeacherNorms(runs[0].Rows, stages, withText));
+        AtomicFile.Write(Path.Combine(dir, TeacherNormsFile), s => s.Write(norms));
+    }
+
+    /// <summary>The per-stage imbalance of a run's last row: largest over smallest un-normalized stage MSE.</summary>
+    public static double Imbalance(IReadOnlyDictionary<string, double> row, IReadOnlyList<string> stages)
+    {
+        var values = stages.Select(s => row.GetValueOrDefault($"feat_mse/{s}", double.NaN)).Where(v => v > 0).ToList();
+        return values.Count == 0 ? double.NaN : values.Max() / values.Min();
+    }
+
+    private static byte[] Render(Func<bool, Plot> build)
+    {
+        try { return build(true).GetImageBytes(900, 600, ImageFormat.Png); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return build(false).GetImageBytes(900, 600, ImageFormat.Png);   // no usable font: lines without text
+        }
+    }
+
+    private static Plot FeatureLosses(IReadOnlyList<(string Run, IReadOnlyList<IReadOnlyDictionary<string, double>> Rows)> runs, IReadOnlyList<string> stages, bool withText)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var patterns = new[] { LinePattern.Solid, LinePattern.Dashed, LinePattern.Dotted, LinePattern.DenselyDashed };
+        for (int r = 0; r < runs.Count; r++)
+            for (int k = 0; k < stages.Count; k++)
+            {
+                var points = runs[r].Rows.Where(row => row.TryGetValue($"feat_mse/{stages[k]}", out var v) && v > 0).ToList();
+                if (points.Count == 0) continue;
+                var line = plot.Add.ScatterLine(points.Select(p => p["step"]).ToArray(), points.Select(p => Math.Log10(p[$"feat_mse/{stages[k]}"])).ToArray(), palette.GetColor(k));
+                line.LinePattern = patterns[r % patterns.Length];
+                if (withText) line.LegendText = $"{runs[r].Run}: {stages[k]}";
+            }
+        if (withText)
+        {
+            plot.Title("Un-normalized stage feature loss (per-element MSE) during distillation");
+            plot.XLabel("step");
+            plot.YLabel("log10 ||F_T - F_S||^2 / numel");
+            plot.ShowLegend(Alignment.UpperRight);
+        }
+        return plot;
+    }
+
+    private static Plot TeacherNorms(IReadOnlyList<IReadOnlyDictionary<string, double>> rows, IReadOnlyList<string> stages, bool withText)
+    {
+        var plot = new Plot();
+        var means = stages.Select(s => rows.Select(r => r.GetValueOrDefault($"teacher_norm/{s}", double.NaN)).Where(double.IsFinite).DefaultIfEmpty(0).Average()).ToArray();
+        var bars = plot.Add.Bars(means);
+        if (withText)
+        {
+            plot.Axes.Bottom.SetTicks(Enumerable.Range(0, stages.Count).Select(i => (double)i).ToArray(), stages.ToArray());
+            plot.Title("Teacher stage feature norms ||F_T|| per sample");
+            plot.YLabel("L2 norm");
+            foreach (var (bar, v) in bars.Bars.Zip(means)) bar.Label = v.ToString("G3", CultureInfo.InvariantCulture);
+        }
+        return plot;
+    }
+}
