@@ -24,6 +24,8 @@ public static class CliApp
         root.Subcommands.Add(MergeCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Additivity.AdditivityCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.TrainCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Compare.CompareCommand.Create(context));
         return root;
     }
 

@@ -10,4 +10,6 @@ public static class ExitCodes
     public const int InputError = 2;
     /// <summary>Failure while running (out of memory, NaN, a bug).</summary>
     public const int RuntimeFailure = 3;
+    /// <summary>Training stopped by SIGINT/SIGTERM after writing a checkpoint (128 + SIGINT, the shell's convention).</summary>
+    public const int Interrupted = 130;
 }

@@ -10,6 +10,8 @@ public static class CalibrationFormat
     public const string Latents = "latents";
     /// <summary>Text-encoder states [N, T, D].</summary>
     public const string EncoderHiddenStates = "encoder_hidden_states";
+    /// <summary>Class labels [N] (int64 or uint8), instead of <see cref="EncoderHiddenStates"/>: a class conditioner turns them into states.</summary>
+    public const string Labels = "labels";
     /// <summary>SDXL pooled text embeddings [N, P] (text_time models only).</summary>
     public const string TextEmbeds = "text_embeds";
     /// <summary>SDXL size/crop conditioning [N, 6] (text_time models only).</summary>

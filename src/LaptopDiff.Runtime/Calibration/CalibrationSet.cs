@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
@@ -8,13 +9,16 @@ namespace LaptopDiff.Runtime.Calibration;
 
 /// <summary>
 /// A loaded calibration set (format: README.md in this folder): clean latents and their conditioning,
-/// float32, checked against one U-Net layout. Owns its tensors; dispose it.
+/// float32, checked against one U-Net layout. A set of class labels (<c>labels</c> instead of
+/// <c>encoder_hidden_states</c>) is loaded with a <see cref="ClassConditioner"/> that turns the labels into
+/// states. Owns its tensors; dispose it.
 /// </summary>
 public sealed class CalibrationSet : IDisposable
 {
     private CalibrationSet(string path, IReadOnlyList<string> files, string hash, IReadOnlyDictionary<string, string> metadata,
-        Tensor latents, Tensor encoderHiddenStates, Tensor? textEmbeds, Tensor? timeIds)
+        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds)
     {
+        Labels = labels;
         Path = path;
         Files = files;
         Hash = hash;
@@ -35,8 +39,10 @@ public sealed class CalibrationSet : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
     /// <summary>[N, C, H, W]</summary>
     public Tensor Latents { get; }
-    /// <summary>[N, T, D]</summary>
+    /// <summary>[N, T, D]; for a labelled set, the conditioner's states of the labels (no dropout).</summary>
     public Tensor EncoderHiddenStates { get; }
+    /// <summary>int64 [N], labelled sets only.</summary>
+    public Tensor? Labels { get; }
     /// <summary>[N, P], text_time models only.</summary>
     public Tensor? TextEmbeds { get; }
     /// <summary>[N, 6], text_time models only.</summary>
@@ -44,12 +50,20 @@ public sealed class CalibrationSet : IDisposable
 
     public int Count => (int)Latents.shape[0];
 
-    /// <summary>Loads and checks a set (one file or shards) for <paramref name="layout"/>; problems are <see cref="InputException"/>s.</summary>
-    public static CalibrationSet Load(string path, UNetLayout layout)
+    /// <summary>
+    /// Loads and checks a set (one file or shards) for <paramref name="layout"/>; problems are <see cref="InputException"/>s.
+    /// A labelled set needs <paramref name="conditioner"/> (its states are computed once, without gradients).
+    /// </summary>
+    public static CalibrationSet Load(string path, UNetLayout layout, ClassConditioner? conditioner = null)
     {
         var files = CalibrationShards.Resolve(path);
         var headers = files.Select(SafetensorsFile.ReadHeader).ToList();
         for (int i = 0; i < files.Count; i++) CheckHeader(headers[i], layout, files[i]);
+        bool labelled = headers[0].Find(CalibrationFormat.Labels) != null;
+        if (labelled && conditioner == null)
+            throw new InputException($"calibration set '{path}' holds class 'labels' instead of 'encoder_hidden_states'; it needs a class conditioner (--conditioner FILE) to turn them into states");
+        if (labelled && conditioner!.Dim != layout.Spec.CrossAttentionDim)
+            throw new InputException($"the class conditioner's width is {conditioner.Dim} but {layout.Spec.Name} has cross_attention_dim {layout.Spec.CrossAttentionDim}");
         string hash = FileDigest.Sha256(files);
 
         var parts = new List<Dictionary<string, Tensor>>();
@@ -63,8 +77,19 @@ public sealed class CalibrationSet : IDisposable
             }
             var tensors = parts.Count == 1 ? parts[0] : Concat(parts, files);
             if (parts.Count == 1) parts.Clear();                             // now owned by the set
+            Tensor? labels = null;
+            if (labelled)
+            {
+                var raw = tensors[CalibrationFormat.Labels];
+                labels = raw.to_type(ScalarType.Int64).DetachFromDisposeScope();
+                raw.Dispose();
+                try { conditioner!.CheckLabels(labels, $"calibration set '{path}'"); }
+                catch { labels.Dispose(); tensors[CalibrationFormat.Latents].Dispose(); throw; }
+                using var noGrad = no_grad();
+                tensors[CalibrationFormat.EncoderHiddenStates] = conditioner.forward(labels).DetachFromDisposeScope();
+            }
             var set = new CalibrationSet(path, files, hash, headers[0].Metadata,
-                tensors[CalibrationFormat.Latents], tensors[CalibrationFormat.EncoderHiddenStates],
+                tensors[CalibrationFormat.Latents], tensors[CalibrationFormat.EncoderHiddenStates], labels,
                 tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds));
             set.CheckFinite();
             return set;
@@ -85,6 +110,7 @@ public sealed class CalibrationSet : IDisposable
     {
         Latents.Dispose();
         EncoderHiddenStates.Dispose();
+        Labels?.Dispose();
         TextEmbeds?.Dispose();
         TimeIds?.Dispose();
     }
@@ -99,7 +125,10 @@ public sealed class CalibrationSet : IDisposable
         if (header.Find(CalibrationFormat.Images) != null && header.Find(CalibrationFormat.Latents) == null)
             throw new InputException($"calibration file '{file}' holds 'images'; this version needs 'latents' (encode the images with the model's VAE first)");
 
-        var expected = new List<string> { CalibrationFormat.Latents, CalibrationFormat.EncoderHiddenStates };
+        bool labelled = header.Find(CalibrationFormat.Labels) != null;
+        if (labelled && header.Find(CalibrationFormat.EncoderHiddenStates) != null)
+            throw new InputException($"calibration file '{file}' holds both 'labels' and 'encoder_hidden_states'; a set has one kind of conditioning");
+        var expected = new List<string> { CalibrationFormat.Latents, labelled ? CalibrationFormat.Labels : CalibrationFormat.EncoderHiddenStates };
         if (add != null) expected.AddRange(new[] { CalibrationFormat.TextEmbeds, CalibrationFormat.TimeIds });
         foreach (var e in header.Entries)
         {
@@ -107,7 +136,12 @@ public sealed class CalibrationSet : IDisposable
                 throw new InputException($"calibration file '{file}': unexpected tensor '{e.Name}'" +
                     (add == null && e.Name is CalibrationFormat.TextEmbeds or CalibrationFormat.TimeIds ? $" ({spec.Name} has no text_time embedding; is this an SDXL set?)" : "") +
                     $"; {spec.Name} takes {string.Join(", ", expected)}");
-            if (!is_floating_point(e.DType))
+            if (e.Name == CalibrationFormat.Labels)
+            {
+                if (e.DType is not (ScalarType.Int64 or ScalarType.Byte))
+                    throw new InputException($"calibration file '{file}': 'labels' is {SafetensorsDType.NameOf(e.DType)}; it must be I64 or U8");
+            }
+            else if (!is_floating_point(e.DType))
                 throw new InputException($"calibration file '{file}': '{e.Name}' is {SafetensorsDType.NameOf(e.DType)}; it must be a float tensor");
         }
         foreach (var name in expected)
@@ -120,7 +154,14 @@ public sealed class CalibrationSet : IDisposable
         if (latents.Count != 4 || latents[1] != spec.InChannels || n < 1 || latents[2] % down != 0 || latents[3] % down != 0 || latents[2] < 1 || latents[3] < 1)
             throw new InputException($"calibration file '{file}': 'latents' must be [N,{spec.InChannels},H,W] with N >= 1 and H, W multiples of {down} " +
                                      $"(the model downsamples {down}x), found {Shapes.Format(latents)}");
-        ExpectShape(header, file, CalibrationFormat.EncoderHiddenStates, n, spec.CrossAttentionDim, 3, $"[{n},T,{spec.CrossAttentionDim}]");
+        if (labelled)
+        {
+            var labels = header.Find(CalibrationFormat.Labels)!.Shape;
+            if (labels.Count != 1 || labels[0] != n)
+                throw new InputException($"calibration file '{file}': 'labels' must be [{n}] (N from 'latents'), found {Shapes.Format(labels)}");
+        }
+        else
+            ExpectShape(header, file, CalibrationFormat.EncoderHiddenStates, n, spec.CrossAttentionDim, 3, $"[{n},T,{spec.CrossAttentionDim}]");
         if (add != null)
         {
             ExpectShape(header, file, CalibrationFormat.TextEmbeds, n, add.TextEmbedDim, 2, $"[{n},{add.TextEmbedDim}]");

@@ -65,4 +65,9 @@ public static class RandomPurpose
     public const ulong SyntheticLatents = 11;
     public const ulong SyntheticContext = 12;
     public const ulong SyntheticTextEmbeds = 13;
+    // training (Runtime/Training): per-epoch sample order, per-position noise, timestep and conditioning dropout
+    public const ulong TrainingOrder = 21;
+    public const ulong TrainingNoise = 22;
+    public const ulong TrainingTimesteps = 23;
+    public const ulong ConditioningDropout = 24;
 }

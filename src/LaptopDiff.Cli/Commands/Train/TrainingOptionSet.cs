@@ -1,0 +1,78 @@
+using System.CommandLine;
+using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Training;
+
+namespace LaptopDiff.Cli.Commands.Train;
+
+/// <summary>The options <c>train</c> and <c>distill</c> share: the optimizer, schedule, checkpoints and noise.</summary>
+internal sealed class TrainingOptionSet
+{
+    public readonly Option<FileInfo> Data = new("--data") { Description = "Training set in the calibration format (latents + encoder_hidden_states, or latents + labels with --conditioner); see src/LaptopDiff.Runtime/Calibration/README.md", Required = true };
+    public readonly Option<DirectoryInfo> Output = new("--output") { Description = "Run folder: checkpoints/, log.jsonl and the final weights", Required = true };
+    public readonly Option<int> Steps = new("--steps") { Description = "Optimizer steps", Required = true };
+    public readonly Option<int> Batch = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
+    public readonly Option<int> Accumulation = new("--grad-accum") { Description = "Micro-batches per optimizer step", DefaultValueFactory = _ => 1 };
+    public readonly Option<double> LearningRate = new("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => 1e-4 };
+    public readonly Option<int> Warmup = new("--warmup") { Description = "Linear warmup steps", DefaultValueFactory = _ => 0 };
+    public readonly Option<string> Decay = new("--lr-schedule") { Description = "After warmup: constant or cosine (to 0 at the last step)", DefaultValueFactory = _ => "constant" };
+    public readonly Option<double> WeightDecay = new("--weight-decay") { Description = "AdamW decoupled weight decay", DefaultValueFactory = _ => 1e-2 };
+    public readonly Option<double> Clip = new("--grad-clip") { Description = "Max global gradient norm (0 = off)", DefaultValueFactory = _ => 1.0 };
+    public readonly Option<double> Ema = new("--ema") { Description = "EMA decay of the trained weights (0 = off); the EMA weights are written as unet-ema*.safetensors", DefaultValueFactory = _ => 0.0 };
+    public readonly Option<double> Dropout = new("--cfg-dropout") { Description = "Probability of replacing a sample's conditioning by the null label (zeros for encoder states)", DefaultValueFactory = _ => 0.1 };
+    public readonly Option<long> Seed = new("--seed") { Description = "Seed of the initial weights, data order, timesteps, noise and dropout", DefaultValueFactory = _ => 0 };
+    public readonly Option<int> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end)", DefaultValueFactory = _ => 500 };
+    public readonly Option<int> Keep = new("--keep-checkpoints") { Description = "Checkpoints kept (older ones are deleted)", DefaultValueFactory = _ => 3 };
+    public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --output from its newest checkpoint (refused if the inputs or options differ)" };
+    public readonly Option<int?> Threads = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    public readonly Option<string> Schedule = new("--schedule") { Description = "Training noise schedule: scaled_linear or linear", DefaultValueFactory = _ => "scaled_linear" };
+    public readonly Option<double> BetaStart = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => 0.00085 };
+    public readonly Option<double> BetaEnd = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => 0.012 };
+    public readonly Option<int> TrainSteps = new("--train-steps") { Description = "Training timesteps T of the schedule", DefaultValueFactory = _ => 1000 };
+    public readonly Option<int> LogEvery = new("--log-every") { Description = "Without a terminal: a progress line every this many steps (log.jsonl has every step)", DefaultValueFactory = _ => 10 };
+    public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the figures" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Data, Output, Steps, Batch, Accumulation, LearningRate, Warmup, Decay, WeightDecay, Clip, Ema, Dropout,
+                     Seed, CheckpointEvery, Keep, Resume, Threads, Schedule, BetaStart, BetaEnd, TrainSteps, LogEvery, Json })
+            command.Options.Add(o);
+    }
+
+    /// <summary>The options; out-of-range values are input errors naming the value.</summary>
+    public TrainingOptions Read(ParseResult parse)
+    {
+        int? threads = parse.GetValue(Threads);
+        if (threads is < 1) throw new InputException($"--threads must be at least 1, got {threads}");
+        if (threads is int t) TorchSharp.torch.set_num_threads(t);
+        if (parse.GetValue(LogEvery) < 1) throw new InputException($"--log-every must be at least 1, got {parse.GetValue(LogEvery)}");
+        return Commands.Sweep.InputChecks.Checked(() => new TrainingOptions
+        {
+            Steps = parse.GetValue(Steps),
+            BatchSize = parse.GetValue(Batch),
+            GradientAccumulation = parse.GetValue(Accumulation),
+            LearningRate = parse.GetValue(LearningRate),
+            WarmupSteps = parse.GetValue(Warmup),
+            Decay = parse.GetValue(Decay) switch
+            {
+                "constant" => LearningRateDecay.Constant,
+                "cosine" => LearningRateDecay.Cosine,
+                var other => throw new ArgumentException($"--lr-schedule '{other}': expected constant or cosine"),
+            },
+            WeightDecay = parse.GetValue(WeightDecay),
+            GradientClip = parse.GetValue(Clip),
+            EmaDecay = parse.GetValue(Ema),
+            ConditioningDropout = parse.GetValue(Dropout),
+            Seed = parse.GetValue(Seed),
+            CheckpointEvery = parse.GetValue(CheckpointEvery),
+            KeepCheckpoints = parse.GetValue(Keep),
+            Schedule = new NoiseSchedule
+            {
+                Kind = NoiseSchedule.ParseKind(parse.GetValue(Schedule)!),
+                BetaStart = parse.GetValue(BetaStart),
+                BetaEnd = parse.GetValue(BetaEnd),
+                TrainSteps = parse.GetValue(TrainSteps),
+            },
+        }.Validate());
+    }
+}

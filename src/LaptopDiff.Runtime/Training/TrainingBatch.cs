@@ -1,0 +1,44 @@
+using LaptopDiff.Runtime.Conditioning;
+using LaptopDiff.Runtime.Execution;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Training;
+
+/// <summary>
+/// One micro-batch of diffusion training: noisy latents x_t, their timesteps and noise eps (the target of
+/// eps-prediction), and the conditioning after classifier-free-guidance dropout: class labels (the null
+/// label where dropped) or encoder states (zeros where dropped). Owns its tensors.
+/// </summary>
+public sealed class TrainingBatch : IDisposable
+{
+    public required Tensor Noisy { get; init; }
+    /// <summary>int64 [B]</summary>
+    public required Tensor Timesteps { get; init; }
+    public required Tensor Noise { get; init; }
+    /// <summary>int64 [B], labelled data only.</summary>
+    public Tensor? Labels { get; init; }
+    /// <summary>[B, T, D], data with encoder states only.</summary>
+    public Tensor? Context { get; init; }
+    public Tensor? TextEmbeds { get; init; }
+    public Tensor? TimeIds { get; init; }
+
+    /// <summary>The U-Net inputs, with labels turned into states by <paramref name="conditioner"/> (in the caller's dispose scope).</summary>
+    public UNetInputs Inputs(ClassConditioner? conditioner)
+    {
+        var context = Labels is { } labels
+            ? (conditioner ?? throw new InvalidOperationException("labelled training data needs a class conditioner")).forward(labels)
+            : Context!;
+        return new UNetInputs(Noisy, Timesteps, context, TextEmbeds, TimeIds);
+    }
+
+    public void Dispose()
+    {
+        Noisy.Dispose();
+        Timesteps.Dispose();
+        Noise.Dispose();
+        Labels?.Dispose();
+        Context?.Dispose();
+        TextEmbeds?.Dispose();
+        TimeIds?.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Training;
+
+/// <summary>Exponential moving average of the trained parameters: ema = d*ema + (1-d)*p after every step.</summary>
+public sealed class WeightEma : IDisposable
+{
+    private readonly IReadOnlyList<(string Name, Parameter Param)> _params;
+    private readonly Tensor[] _shadow;
+
+    public WeightEma(IReadOnlyList<(string Name, Parameter Param)> parameters, double decay)
+    {
+        _params = parameters;
+        Decay = decay;
+        using var noGrad = no_grad();
+        _shadow = parameters.Select(p => p.Param.detach().clone().DetachFromDisposeScope()).ToArray();
+    }
+
+    public double Decay { get; }
+
+    public void Update()
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < _params.Count; i++) _shadow[i].lerp_(_params[i].Param, 1 - Decay);
+    }
+
+    /// <summary>The averaged parameters by name (views).</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> State() =>
+        _params.Select((p, i) => KeyValuePair.Create(p.Name, _shadow[i]));
+
+    public void Load(Func<string, Tensor> get)
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < _params.Count; i++) _shadow[i].copy_(get(_params[i].Name));
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _shadow) t.Dispose();
+    }
+}
