@@ -45,6 +45,26 @@ public class CompareCommandTests
     }
 
     [Fact]
+    public void TheNoiseScheduleFlagsReachTheNoising()
+    {
+        // A model trained on another schedule (the digits teacher: linear) must be compared on the noising it was swept on.
+        using var temp = new TempFolder();
+        var held = HeldOut(temp);
+        double Loss(params string[] extra)
+        {
+            var (code, stdout, stderr) = CliRunner.Run(Args(held, new[] { "--json", "--methods", "laptop" }.Concat(extra).ToArray()));
+            Assert.True(code == 0, stderr);
+            return (double)JsonNode.Parse(stdout)!["methods"]!["laptop"]!["loss"]!;
+        }
+        double scaled = Loss(), linear = Loss("--schedule", "linear", "--beta-start", "0.0001", "--beta-end", "0.02");
+        Assert.NotEqual(scaled, linear);
+        Assert.Equal(scaled, Loss("--schedule", "scaled_linear", "--beta-start", "0.00085", "--beta-end", "0.012"));   // the defaults, spelled out
+        var (bad, _, error) = CliRunner.Run(Args(held, "--schedule", "cosine"));
+        Assert.Equal(2, bad);
+        Assert.Contains("cosine", error);
+    }
+
+    [Fact]
     public void TablePrintsOneRowPerMethod()
     {
         using var temp = new TempFolder();

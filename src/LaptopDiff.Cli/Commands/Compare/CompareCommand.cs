@@ -33,6 +33,7 @@ public static class CompareCommand
     };
     private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the noising (as the sweep's --seed) and of the random baseline", DefaultValueFactory = _ => 0 };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
+    private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
     private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object (per method: ratio, loss, loss_stderr, ...) instead of the table" };
 
@@ -42,6 +43,7 @@ public static class CompareCommand
         {
             SpecOption, WeightsOption, CalibrationOption, CriterionOption, RatioOption, MethodsOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
         };
+        ScheduleFlags.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
             int batch = parse.GetValue(BatchOption);
@@ -70,7 +72,7 @@ public static class CompareCommand
             var weights = parse.GetValue(WeightsOption)!.FullName;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
-            using var heldOut = LoadCalibration(calibrationPath, layout, seed, batch);
+            using var heldOut = LoadCalibration(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
             using var teacher = new UNet2DCondition(layout);
             WeightLoader.Load(teacher, weights, strict: true);
             teacher.eval();
@@ -103,10 +105,10 @@ public static class CompareCommand
         return file;
     }
 
-    private static AdditivityInputs LoadCalibration(string path, UNetLayout layout, long seed, int batch)
+    private static AdditivityInputs LoadCalibration(string path, UNetLayout layout, NoisingSettings noising, int batch)
     {
         using var set = CalibrationSet.Load(path, layout);
-        return AdditivityInputs.FromCalibration(set, new NoisingSettings { Seed = seed }, batch);
+        return AdditivityInputs.FromCalibration(set, noising, batch);
     }
 
     private static void PrintTable(CliContext context, UNetLayout layout, double ratio, AdditivityInputs heldOut, IReadOnlyList<ComparisonRow> rows)
