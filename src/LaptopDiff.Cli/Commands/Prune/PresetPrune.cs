@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LaptopDiff.Cli.IO;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pruning.Baselines;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 
@@ -12,16 +13,29 @@ namespace LaptopDiff.Cli.Commands.Prune;
 /// <c>laptop-diff prune --preset NAME --spec SPEC [--output PRUNED.unet.yaml] [--weights W --student-weights S]</c>: a
 /// handcrafted baseline (<see cref="PruningPresets"/>) written exactly like the knapsack's pruned spec, with the
 /// preset named in its provenance. A spec the preset does not fit is an input error saying why; nothing is written.
+/// <c>--random SEED --ratio R</c> (the random baseline) goes the same way: a fixed selection, no criterion.
 /// </summary>
 internal static class PresetPrune
 {
     public static int Execute(CliContext context, string specPath, string preset, string? outputArg, string? weightsPath, string? studentArg,
-        string? nameArg, bool json)
+        string? nameArg, bool json) =>
+        Write(context, specPath, preset, method: null, layout => PruningPresets.TryApply(preset, layout, out var reason)
+            ?? throw new InputException($"preset {preset} does not apply to {specPath}: {reason}."), outputArg, weightsPath, studentArg, nameArg, json);
+
+    public static int ExecuteRandom(CliContext context, string specPath, double ratio, long seed, string? outputArg, string? weightsPath,
+        string? studentArg, string? nameArg, bool json) =>
+        Write(context, specPath, BaselineMethods.Random, $"a seeded random selection (seed {seed}) at ratio {ratio.ToString("R", CultureInfo.InvariantCulture)}", layout =>
+        {
+            var random = RandomSelection.Select(layout, ratio, seed);
+            return new PresetSelection(BaselineMethods.Random, random.Removed.ToEquatableArray(), null, random.Layout, random.BaseParams);
+        }, outputArg, weightsPath, studentArg, nameArg, json);
+
+    private static int Write(CliContext context, string specPath, string preset, string? method, Func<UNetLayout, PresetSelection> select,
+        string? outputArg, string? weightsPath, string? studentArg, string? nameArg, bool json)
     {
         // 1. inputs and the selection, all checked before anything is written
         var baseLayout = PruneCommand.LoadFullSpec(specPath, "");
-        var selection = PruningPresets.TryApply(preset, baseLayout, out var reason)
-                        ?? throw new InputException($"preset {preset} does not apply to {specPath}: {reason}.");
+        var selection = select(baseLayout);
         if ((weightsPath == null) != (studentArg == null))
             throw new InputException("--weights and --student-weights go together: the teacher's weights are read to write the student's.");
         if (nameArg != null && !PruneCommand.IsIdentifier(nameArg))
@@ -40,7 +54,7 @@ internal static class PresetPrune
         var outputDir = Path.GetDirectoryName(output)!;
         var baseRef = Path.GetRelativePath(outputDir, specFull).Replace('\\', '/');
         var date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var yaml = PrunedSpecBuilder.BuildPreset(baseLayout, baseRef, selection, date, nameArg);
+        var yaml = PrunedSpecBuilder.BuildPreset(baseLayout, baseRef, selection, date, nameArg, method);
         var layout = PruneCommand.ResolveLayout(output, yaml, outputDir);
         string? student = null;
         IReadOnlyList<SafetensorsEntry>? kept = null;
@@ -85,7 +99,7 @@ internal static class PresetPrune
             return ExitCodes.Ok;
         }
         var mid = selection.MidReduction == null ? "" : $", mid block cut down to {(selection.MidReduction == MidKind.Resnet ? "its first ResNet" : "nothing")}";
-        context.Out.WriteLine($"{baseLayout.Spec.Name} by preset {preset}: removed {selection.Removed.Count} of {baseLayout.PrunableUnits.Count()} prunable units{mid}; " +
+        context.Out.WriteLine($"{baseLayout.Spec.Name} by {method ?? "preset " + preset}: removed {selection.Removed.Count} of {baseLayout.PrunableUnits.Count()} prunable units{mid}; " +
                               $"{selection.RemovedParams:N0} of {selection.BaseParams:N0} parameters (ratio {selection.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)})");
         context.Out.WriteLine($"wrote {output}: {layout.Spec.Name}, {layout.TotalParamCount:N0} parameters");
         if (student != null) context.Out.WriteLine($"wrote {student}: {kept!.Count} of {teacher!.Entries.Count} teacher tensors");

@@ -24,6 +24,10 @@ public static class PruneCommand
 
     private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml) the criterion was measured on", Required = true };
     private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
+    private static readonly Option<long?> RandomOption = new("--random")
+    {
+        Description = "The random baseline: remove prunable units in an order seeded by this value until --ratio is reached (no --criterion)",
+    };
     private static readonly Option<string?> PresetOption = new("--preset")
     {
         Description = $"Apply a handcrafted preset instead of the knapsack: {string.Join(", ", PruningPresets.Names)} (no --criterion/--ratio; --output defaults to <spec>.<preset>.unet.yaml beside SPEC)",
@@ -53,7 +57,7 @@ public static class PruneCommand
         PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
         var command = new Command("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)")
         {
-            SpecOption, CriterionOption, RatioOption, PresetOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
+            SpecOption, CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
@@ -72,8 +76,15 @@ public static class PruneCommand
                     throw new UsageException("--preset chooses the units itself; give either --preset or --criterion with --ratio, not both.");
                 return PresetPrune.Execute(context, spec, preset, output, weights, student, name, json);
             }
+            if (parse.GetValue(RandomOption) is long seed)
+            {
+                var randomRatios = ratios is { Length: > 0 } ? ParseRatios(ratios) : [];
+                if (criterion != null || preset != null || randomRatios.Count != 1)
+                    throw new UsageException("--random SEED takes one --ratio and no --criterion: the seeded order chooses the units.");
+                return PresetPrune.ExecuteRandom(context, spec, randomRatios[0], seed, output, weights, student, name, json);
+            }
             if (criterion == null || ratios is not { Length: > 0 } || output == null)
-                throw new UsageException("prune needs --criterion, --ratio and --output (or --preset NAME for a handcrafted baseline).");
+                throw new UsageException("prune needs --criterion, --ratio and --output (or --preset NAME for a handcrafted baseline, or --random SEED --ratio R).");
             return Execute(context, spec, criterion, ratios, output, weights, student, name, json);
         }));
         return command;
