@@ -5,8 +5,8 @@ namespace LaptopDiff.Packaging.Tests;
 /// <summary>Runs a bash command line as the README's reader would, with its output and exit code.</summary>
 internal sealed class Shell
 {
-    // A cold restore plus the native copies of TorchSharp take minutes on a loaded 2-core runner.
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+    // A hang guard only: packing the tool (libtorch inside) took 9.5 min on a 2-core box at load average 30.
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(20);
 
     private readonly Dictionary<string, string> _environment;
 
