@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Additivity.AdditivityCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.TrainCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Compare.CompareCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Distill.DistillCommand.Create(context));
         return root;
     }

@@ -40,6 +40,13 @@ namespace LaptopDiff.Spec
         /// </summary>
         public EquatableArray<UnitMention> UnitMentions { get; init; } = EquatableArray<UnitMention>.Empty;
         public ProvenanceSpec? Provenance { get; init; }
+        /// <summary>
+        /// In a pruned overlay: the mid block cut down to <see cref="MidKind.Resnet"/> (its first ResNet only, as
+        /// diffusers' <c>UNetMidBlock2D</c> without attention) or <see cref="MidKind.None"/>; null to keep the base's.
+        /// Surviving tensors keep their keys, so the teacher's checkpoint still initialises the student.
+        /// </summary>
+        public MidKind? MidReduction { get; init; }
+        public SourceSpan MidReductionSource { get; init; }
     }
 
     public sealed record NormSpec

@@ -151,7 +151,28 @@ namespace LaptopDiff.Spec
                 Removed = removed.Select(x => x.Value).ToEquatableArray(),
                 UnitMentions = Mentions(removed, new List<(string, SourceSpan)>()),
                 Provenance = ReadProvenance(r),
+                MidReduction = ReadMidReduction(r),
+                MidReductionSource = r.SpanOf("mid"),
             };
+        }
+
+        /// <summary>An overlay's optional <c>mid: { type: resnet | none }</c>: the base's mid block cut down (structure can only shrink).</summary>
+        private static MidKind? ReadMidReduction(YamlMapReader r)
+        {
+            var m = r.Map("mid");
+            if (m == null) return null;
+            var typeText = m.String("type", required: true);
+            m.ReportUnknownKeys();
+            switch (typeText)
+            {
+                case "resnet": return MidKind.Resnet;
+                case "none": return MidKind.None;
+                case null: return null;
+                default:
+                    m.Report(SpecDiagnosticIds.InvalidValue, m.SpanOf("type"),
+                        $"a pruned spec's mid block can only be cut down to 'resnet' (its first ResNet) or 'none', got '{typeText}'");
+                    return null;
+            }
         }
 
         private static EquatableArray<UnitMention> Mentions(List<(string Value, SourceSpan Span)> removed, List<(string Value, SourceSpan Span)> pinned) =>

@@ -42,8 +42,22 @@ namespace LaptopDiff.Spec
                     }.ToEquatableArray(),
                 };
 
+            var baseMid = found.Spec.Mid;
+            if (spec.MidReduction is MidKind reduction && reduction >= baseMid.Kind)
+                return overlay with
+                {
+                    Diagnostics = new[]
+                    {
+                        new SpecDiagnostic(SpecDiagnosticIds.InvalidValue, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InvalidValue),
+                            $"mid: {MidName(reduction)} does not cut down the base's mid block ({MidName(baseMid.Kind)}); a pruned spec can only remove structure",
+                            overlay.Path, spec.MidReductionSource.IsKnown ? spec.MidReductionSource : BaseSpan(spec)),
+                    }.ToEquatableArray(),
+                };
             var merged = found.Spec with
             {
+                Mid = spec.MidReduction is MidKind kind ? new MidSpec { Kind = kind, Source = baseMid.Source } : baseMid,
+                MidReduction = spec.MidReduction,
+                MidReductionSource = spec.MidReductionSource,
                 Name = spec.Name,
                 Description = spec.Description ?? found.Spec.Description,
                 Removed = found.Spec.Removed.Concat(spec.Removed).Distinct().ToEquatableArray(),
@@ -55,6 +69,8 @@ namespace LaptopDiff.Spec
             };
             return overlay with { Spec = merged };
         }
+
+        private static string MidName(MidKind kind) => kind switch { MidKind.CrossAttn => "cross_attn", MidKind.Resnet => "resnet", _ => "none" };
 
         private static SourceSpan BaseSpan(UNetSpec overlay) => overlay.BaseSource.IsKnown ? overlay.BaseSource : new SourceSpan(1, 1, 1, 1);
     }

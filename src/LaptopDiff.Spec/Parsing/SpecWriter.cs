@@ -47,13 +47,19 @@ namespace LaptopDiff.Spec
             return w.ToString();
         }
 
-        /// <summary>A pruned spec as an overlay on its base file: <c>base:</c>, name, removed units, provenance.</summary>
-        public static string WritePruned(string baseFile, string name, IEnumerable<string> removed, ProvenanceSpec? provenance, string? headerComment = null)
+        /// <summary>
+        /// A pruned spec as an overlay on its base file: <c>base:</c>, name, the mid block cut down
+        /// (<paramref name="midReduction"/>, when given), removed units, provenance.
+        /// </summary>
+        public static string WritePruned(string baseFile, string name, IEnumerable<string> removed, ProvenanceSpec? provenance, string? headerComment = null,
+            MidKind? midReduction = null)
         {
             var w = new StringBuilder();
             Comment(w, headerComment);
             w.Append("base: ").AppendLine(baseFile);
             w.Append("name: ").AppendLine(name);
+            if (midReduction is MidKind mid)
+                w.Append("mid: { type: ").Append(mid == MidKind.Resnet ? "resnet" : mid == MidKind.None ? "none" : "cross_attn").AppendLine(" }");
             w.AppendLine("removed:");
             foreach (var id in removed) w.Append("  - ").AppendLine(id);
             WriteProvenance(w, provenance);

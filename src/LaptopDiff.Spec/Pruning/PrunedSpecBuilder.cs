@@ -57,6 +57,27 @@ namespace LaptopDiff.Spec
             return SpecWriter.WritePruned(baseFileName, name, solution.Removed, provenance, header);
         }
 
+        /// <summary>
+        /// The YAML of a handcrafted preset's pruned spec (<see cref="PruningPresets"/>): the same overlay, plus
+        /// <c>mid:</c> when the preset cuts the mid block down; provenance names the preset and the achieved ratio.
+        /// <paramref name="name"/> defaults to <c>&lt;BaseName&gt;&lt;Preset&gt;</c> (<c>Sd15UNetBkSdmBase</c>).
+        /// </summary>
+        /// <param name="method">How the units were chosen, when not by the preset <see cref="PresetSelection.Preset"/> names (the random baseline).</param>
+        public static string BuildPreset(UNetLayout baseLayout, string baseFileName, PresetSelection selection, string date, string? name = null, string? method = null)
+        {
+            name ??= baseLayout.Spec.Name + string.Concat(selection.Preset.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p.Substring(1)));
+            if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_') || !name.All(ch => char.IsLetterOrDigit(ch) || ch == '_'))
+                throw new ArgumentException($"name '{name}' must be a C# identifier; it names the generated class", nameof(name));
+            var provenance = new ProvenanceSpec { Method = method ?? "preset " + selection.Preset, Ratio = Math.Round(selection.AchievedRatio, 6), Date = date };
+            string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+            var mid = selection.MidReduction == null ? "" : $" and its mid block cut down to {(selection.MidReduction == MidKind.Resnet ? "the first ResNet" : "nothing")}";
+            var header =
+                $"{name}: {baseLayout.Spec.Name} pruned by {method ?? "the handcrafted preset " + selection.Preset}: {selection.Removed.Count} units removed{mid}.\n" +
+                $"Removed {I(selection.RemovedParams)} of {I(selection.BaseParams)} parameters (ratio {selection.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}); " +
+                $"{I(selection.RemainingParams)} remain.";
+            return SpecWriter.WritePruned(baseFileName, name, selection.Removed, provenance, header, selection.MidReduction);
+        }
+
         /// <summary>ratio * 100 truncated, in decimal so 0.29 gives 29 (the double product is 28.999...).</summary>
         private static int Percent(double ratio) =>
             (int)decimal.Truncate(decimal.Parse(ratio.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) * 100);

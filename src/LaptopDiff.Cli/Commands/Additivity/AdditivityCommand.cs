@@ -30,6 +30,7 @@ public static class AdditivityCommand
     private static readonly Option<double> MaxRatioOption = new("--max-ratio") { Description = "Largest target fraction of parameters removed", DefaultValueFactory = _ => 0.6 };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
     private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object (pearson, spearman per criterion) instead of the table" };
+    private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
 
     public const string JsonFile = "additivity.json";
@@ -43,6 +44,7 @@ public static class AdditivityCommand
             SpecOption, WeightsOption, CriterionOption, CalibrationOption, SyntheticOption, OutputOption,
             SubsetsOption, SeedOption, MinRatioOption, MaxRatioOption, BatchOption, JsonOption, ThreadsOption,
         };
+        ScheduleFlags.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
             if (parse.GetValue(ThreadsOption) is int threads) torch.set_num_threads(threads);
@@ -56,6 +58,7 @@ public static class AdditivityCommand
                 MaxRatio = parse.GetValue(MaxRatioOption),
             };
             int batch = parse.GetValue(BatchOption);
+            var schedule = ScheduleFlags.Read(parse);
             Validate(calibration, synthetic, options, batch);
 
             // Every input is checked before the output folder is touched: a bad input leaves nothing behind.
@@ -66,8 +69,8 @@ public static class AdditivityCommand
 
             void Progress(string line) => context.Error.WriteLine(line);
             using var inputs = calibration != null
-                ? LoadCalibration(calibration, layout, options.Seed, batch)
-                : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch);
+                ? LoadCalibration(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
+                : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch, schedule: schedule);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);
             model.eval();
@@ -108,10 +111,10 @@ public static class AdditivityCommand
         return file;
     }
 
-    private static AdditivityInputs LoadCalibration(string path, UNetLayout layout, long seed, int batch)
+    private static AdditivityInputs LoadCalibration(string path, UNetLayout layout, NoisingSettings noising, int batch)
     {
         using var set = CalibrationSet.Load(path, layout);
-        return AdditivityInputs.FromCalibration(set, new NoisingSettings { Seed = seed }, batch);
+        return AdditivityInputs.FromCalibration(set, noising, batch);
     }
 
     private static void PrintTable(CliContext context, AdditivityReport report, string output)

@@ -15,6 +15,7 @@ namespace LaptopDiff.Cli.Commands.Prune;
 /// <c>laptop-diff prune --spec SPEC --criterion C.json --ratio R --output PRUNED.unet.yaml [--weights W --student-weights S]</c>:
 /// the exact knapsack over a criterion file, written as a pruned spec (an overlay on SPEC) and, with weights,
 /// the student's initial weights. Everything is solved and checked before the first file is written.
+/// <c>--preset NAME</c> instead applies a handcrafted baseline (<see cref="PresetPrune"/>).
 /// </summary>
 public static class PruneCommand
 {
@@ -22,19 +23,25 @@ public static class PruneCommand
     public const string RatioPlaceholder = "{ratio}";
 
     private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml) the criterion was measured on", Required = true };
-    private static readonly Option<FileInfo> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep`", Required = true };
+    private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
+    private static readonly Option<long?> RandomOption = new("--random")
+    {
+        Description = "The random baseline: remove prunable units in an order seeded by this value until --ratio is reached (no --criterion)",
+    };
+    private static readonly Option<string?> PresetOption = new("--preset")
+    {
+        Description = $"Apply a handcrafted preset instead of the knapsack: {string.Join(", ", PruningPresets.Names)} (no --criterion/--ratio; --output defaults to <spec>.<preset>.unet.yaml beside SPEC)",
+    };
     private static readonly Option<string[]> RatioOption = new("--ratio")
     {
         Description = "Fraction of the U-Net's parameters to remove, in (0,1). Repeat it or give a comma list (0.3,0.5) for the Pareto frontier: " +
                       "one pruned spec per ratio, and OUTPUT must then contain {ratio} (replaced by the percent, e.g. 30) or be a folder",
-        Required = true,
         AllowMultipleArgumentsPerToken = false,
     };
     private static readonly Option<string> OutputOption = new("--output", "-o")
     {
         Description = "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
                       "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder",
-        Required = true,
     };
     private static readonly Option<FileInfo?> WeightsOption = new("--weights") { Description = "The teacher's weights (.safetensors, diffusers keys); with --student-weights" };
     private static readonly Option<string?> StudentWeightsOption = new("--student-weights")
@@ -47,14 +54,39 @@ public static class PruneCommand
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("prune", "Choose the units to remove by the exact knapsack over a criterion file and write the pruned spec (and student weights)")
+        PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
+        var command = new Command("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)")
         {
-            SpecOption, CriterionOption, RatioOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
+            SpecOption, CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () => Execute(context,
-            parse.GetValue(SpecOption)!.FullName, parse.GetValue(CriterionOption)!.FullName, parse.GetValue(RatioOption)!,
-            parse.GetValue(OutputOption)!, parse.GetValue(WeightsOption)?.FullName, parse.GetValue(StudentWeightsOption),
-            parse.GetValue(NameOption), parse.GetValue(JsonOption))));
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            var spec = parse.GetValue(SpecOption)!.FullName;
+            var criterion = parse.GetValue(CriterionOption)?.FullName;
+            var ratios = parse.GetValue(RatioOption);
+            var preset = parse.GetValue(PresetOption);
+            var output = parse.GetValue(OutputOption);
+            var weights = parse.GetValue(WeightsOption)?.FullName;
+            var student = parse.GetValue(StudentWeightsOption);
+            var name = parse.GetValue(NameOption);
+            bool json = parse.GetValue(JsonOption);
+            if (preset != null)
+            {
+                if (criterion != null || ratios is { Length: > 0 })
+                    throw new UsageException("--preset chooses the units itself; give either --preset or --criterion with --ratio, not both.");
+                return PresetPrune.Execute(context, spec, preset, output, weights, student, name, json);
+            }
+            if (parse.GetValue(RandomOption) is long seed)
+            {
+                var randomRatios = ratios is { Length: > 0 } ? ParseRatios(ratios) : [];
+                if (criterion != null || preset != null || randomRatios.Count != 1)
+                    throw new UsageException("--random SEED takes one --ratio and no --criterion: the seeded order chooses the units.");
+                return PresetPrune.ExecuteRandom(context, spec, randomRatios[0], seed, output, weights, student, name, json);
+            }
+            if (criterion == null || ratios is not { Length: > 0 } || output == null)
+                throw new UsageException("prune needs --criterion, --ratio and --output (or --preset NAME for a handcrafted baseline, or --random SEED --ratio R).");
+            return Execute(context, spec, criterion, ratios, output, weights, student, name, json);
+        }));
         return command;
     }
 
@@ -65,11 +97,7 @@ public static class PruneCommand
         string? weightsPath, string? studentArg, string? nameArg, bool json)
     {
         // 1. inputs: the base spec, the criterion, the ratios (all checked before anything is written)
-        if (!SpecFile(specPath))
-            throw new InputException($"--spec must be a *.unet.yaml spec (a pruned spec names it as 'base:'); got {specPath}. Convert a diffusers config with `laptop-diff import-diffusers` first.");
-        var baseLayout = SpecFiles.LoadLayout(specPath);
-        if (baseLayout.Spec.Base != null || baseLayout.Removed.Count > 0)
-            throw new InputException($"{specPath} is already a pruned spec (base: {baseLayout.Spec.Base}); prune the full model's spec with a criterion measured on it.");
+        var baseLayout = LoadFullSpec(specPath, " with a criterion measured on it");
         if (!File.Exists(criterionPath)) throw new FileNotFoundException($"criterion file not found: {criterionPath}", criterionPath);
         var criterionText = File.ReadAllText(criterionPath);
         var (criterion, parseDiagnostics) = CriterionReader.Parse(criterionPath, criterionText);
@@ -214,6 +242,17 @@ public static class PruneCommand
         [property: JsonPropertyName("total_params")] long TotalParams,
         [property: JsonPropertyName("solutions")] IReadOnlyList<PruneJson> Solutions);
 
+    /// <summary>The full (unpruned) model's layout from a *.unet.yaml spec.</summary>
+    internal static UNetLayout LoadFullSpec(string specPath, string what)
+    {
+        if (!SpecFile(specPath))
+            throw new InputException($"--spec must be a *.unet.yaml spec (a pruned spec names it as 'base:'); got {specPath}. Convert a diffusers config with `laptop-diff import-diffusers` first.");
+        var baseLayout = SpecFiles.LoadLayout(specPath);
+        if (baseLayout.Spec.Base != null || baseLayout.Removed.Count > 0)
+            throw new InputException($"{specPath} is already a pruned spec (base: {baseLayout.Spec.Base}); prune the full model's spec{what}.");
+        return baseLayout;
+    }
+
     /// <summary>Every --ratio value, comma lists split, in the order given; duplicates and values outside (0,1) are errors.</summary>
     internal static IReadOnlyList<double> ParseRatios(IEnumerable<string> args)
     {
@@ -235,7 +274,7 @@ public static class PruneCommand
         new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, "--ratio", default) });
 
     /// <summary>An output path: {ratio} replaced, or a file named <paramref name="defaultName"/> in a folder.</summary>
-    private static string Resolve(string arg, string pct, bool multi, string option, string defaultName)
+    internal static string Resolve(string arg, string pct, bool multi, string option, string defaultName)
     {
         bool folder = arg.EndsWith('/') || arg.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(arg);
         if (folder) return Path.GetFullPath(Path.Combine(arg, defaultName));
@@ -245,7 +284,7 @@ public static class PruneCommand
     }
 
     /// <summary>The pruned spec as SpecFiles will load it once written: 'base:' resolved against the output's folder.</summary>
-    private static UNetLayout ResolveLayout(string output, string yaml, string outputDir)
+    internal static UNetLayout ResolveLayout(string output, string yaml, string outputDir)
     {
         var parsed = SpecParser.Parse(output, yaml);
         var resolved = SpecResolver.Resolve(parsed, reference =>
@@ -256,7 +295,7 @@ public static class PruneCommand
         return LayoutBuilder.BuildOrThrow(resolved.GetSpecOrThrow(), output);
     }
 
-    private static void RequireFolder(string path)
+    internal static void RequireFolder(string path)
     {
         var dir = Path.GetDirectoryName(path);
         if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
@@ -265,7 +304,7 @@ public static class PruneCommand
     private static bool SpecFile(string path) => path.EndsWith(".unet.yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase)
                                                  || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
 
-    private static string Stem(string specPath)
+    internal static string Stem(string specPath)
     {
         var name = Path.GetFileName(specPath);
         foreach (var ext in new[] { ".unet.yaml", ".yaml", ".yml" })
@@ -278,7 +317,7 @@ public static class PruneCommand
         ((int)decimal.Truncate(decimal.Parse(ratio.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) * 100))
         .ToString(CultureInfo.InvariantCulture);
 
-    private static bool IsIdentifier(string name) =>
+    internal static bool IsIdentifier(string name) =>
         name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(ch => char.IsLetterOrDigit(ch) || ch == '_');
 
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);

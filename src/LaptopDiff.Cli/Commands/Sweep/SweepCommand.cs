@@ -24,10 +24,7 @@ public static class SweepCommand
     private static readonly Option<string> ShardOption = new("--shard") { Description = "k/n: sweep only units i with i % n == k-1 (merge the n criteria with 'merge')", DefaultValueFactory = _ => "1/1" };
     private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
     private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the timesteps and noise", DefaultValueFactory = _ => 0 };
-    private static readonly Option<string> ScheduleOption = new("--schedule") { Description = "Training noise schedule: scaled_linear or linear", DefaultValueFactory = _ => "scaled_linear" };
-    private static readonly Option<double> BetaStartOption = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => 0.00085 };
-    private static readonly Option<double> BetaEndOption = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => 0.012 };
-    private static readonly Option<int> TrainStepsOption = new("--train-steps") { Description = "Training timesteps T of the schedule", DefaultValueFactory = _ => 1000 };
+    private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<bool> NaiveOption = new("--naive") { Description = "Reference strategy: one full masked forward per unit (for verification and timing)" };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Loss reduction: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
     private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object with the figures" };
@@ -37,8 +34,9 @@ public static class SweepCommand
         var command = new Command("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial")
         {
             SpecOption, WeightsOption, CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ThreadsOption,
-            SeedOption, ScheduleOption, BetaStartOption, BetaEndOption, TrainStepsOption, NaiveOption, KernelsOption, JsonOption,
+            SeedOption, NaiveOption, KernelsOption, JsonOption,
         };
+        ScheduleFlags.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
             var options = InputChecks.Checked(() => new SweepOptions
@@ -50,13 +48,7 @@ public static class SweepCommand
                 Noising = new NoisingSettings
                 {
                     Seed = parse.GetValue(SeedOption),
-                    Schedule = new NoiseSchedule
-                    {
-                        Kind = NoiseSchedule.ParseKind(parse.GetValue(ScheduleOption)!),
-                        BetaStart = parse.GetValue(BetaStartOption),
-                        BetaEnd = parse.GetValue(BetaEndOption),
-                        TrainSteps = parse.GetValue(TrainStepsOption),
-                    },
+                    Schedule = ScheduleFlags.Read(parse),
                 },
             }.Validate());
             var preference = InputChecks.Checked(() => KernelSelectionOptions.ParsePreference(parse.GetValue(KernelsOption)!));

@@ -52,7 +52,7 @@ public sealed class AdditivityInputs : IDisposable
     /// <paramref name="samples"/> synthetic samples: a seeded synthetic calibration set (the same one
     /// <c>laptop-diff calibration --synthetic</c> writes, through a temporary file) noised like the sweep.
     /// </summary>
-    public static AdditivityInputs Synthetic(UNetLayout layout, int samples, long seed, int batchSize, int tokens = 77)
+    public static AdditivityInputs Synthetic(UNetLayout layout, int samples, long seed, int batchSize, int tokens = 77, NoiseSchedule? schedule = null)
     {
         if (samples < 1) throw new ArgumentException($"--synthetic must be at least 1, got {samples}");
         string temp = Path.Combine(Path.GetTempPath(), $"laptopdiff-additivity-{Guid.NewGuid():N}.safetensors");
@@ -60,7 +60,7 @@ public sealed class AdditivityInputs : IDisposable
         {
             SyntheticCalibration.Write(temp, layout, new SyntheticCalibrationOptions { Samples = samples, Seed = seed, Tokens = tokens });
             using var set = CalibrationSet.Load(temp, layout);
-            var inputs = FromCalibration(set, new NoisingSettings { Seed = seed }, batchSize);
+            var inputs = FromCalibration(set, new NoisingSettings { Seed = seed, Schedule = schedule ?? NoiseSchedule.StableDiffusion }, batchSize);
             return new AdditivityInputs(inputs._batches, $"synthetic ({samples} samples, seed {seed})", calibrationHash: null);
         }
         finally

@@ -1,0 +1,86 @@
+using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Pruning.Additivity;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Pruning.Baselines;
+
+/// <summary>A pruned model's one-shot output loss: mean over samples of the per-sample MSE to the teacher, and its standard error.</summary>
+public sealed record LossEstimate(double Mean, double StdErr, int Samples);
+
+/// <summary>
+/// The real output loss of a pruned model before any retraining, on fixed inputs (a held-out calibration set
+/// noised like the sweep): per-sample MSE between its eps and the teacher's, averaged. The teacher's outputs
+/// are computed once. A selection that only removes units runs as the teacher's masked forward (the same
+/// function as the pruned class, no copy); one that also cuts the mid block down (SSD-1B) runs as its own
+/// pruned model initialised from the teacher's surviving tensors.
+/// </summary>
+public sealed class OneShotLoss : IDisposable
+{
+    private readonly UNet2DCondition _teacher;
+    private readonly AdditivityInputs _inputs;
+    private readonly List<Tensor> _teacherOut = new();
+    private readonly TorchLossReducer _reducer = new();
+
+    public OneShotLoss(UNet2DCondition teacher, AdditivityInputs inputs)
+    {
+        _teacher = teacher;
+        _inputs = inputs;
+        using var mode = inference_mode();
+        foreach (var batch in inputs.Batches)
+        {
+            using var scope = NewDisposeScope();
+            _teacherOut.Add(teacher.Forward(batch).Sample.DetachFromDisposeScope());
+        }
+    }
+
+    public int Samples => _inputs.Count;
+
+    public LossEstimate Measure(PrunedSelection selection)
+    {
+        if (selection.MidReduction == null) return Measure(batch => _teacher.Forward(batch, _teacher.Plan.Mask(selection.Removed.ToArray())).Sample);
+        using var student = StudentOf(selection);
+        return Measure(batch => student.Forward(batch).Sample);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _teacherOut) t.Dispose();
+        _teacherOut.Clear();
+    }
+
+    private LossEstimate Measure(Func<UNetInputs, Tensor> forward)
+    {
+        var losses = new List<double>();
+        using var mode = inference_mode();
+        for (int b = 0; b < _inputs.Batches.Count; b++)
+        {
+            using var scope = NewDisposeScope();
+            var teacher = _teacherOut[b];
+            var sums = new double[teacher.shape[0]];
+            _reducer.SquaredErrorSums(teacher, forward(_inputs.Batches[b]).unsqueeze(0), sums);
+            double elementsPerSample = teacher.numel() / (double)teacher.shape[0];
+            losses.AddRange(sums.Select(s => s / elementsPerSample));
+        }
+        double mean = losses.Average();
+        double stdErr = losses.Count < 2 ? 0 : Math.Sqrt(losses.Sum(l => (l - mean) * (l - mean)) / (losses.Count - 1) / losses.Count);
+        return new LossEstimate(mean, stdErr, losses.Count);
+    }
+
+    /// <summary>The pruned model itself, holding copies of the teacher's surviving tensors (same keys).</summary>
+    private UNet2DCondition StudentOf(PrunedSelection selection)
+    {
+        var student = new UNet2DCondition(selection.Layout);
+        var teacherState = _teacher.state_dict();
+        using (no_grad())
+        {
+            foreach (var (name, target) in student.state_dict())
+            {
+                if (!teacherState.TryGetValue(name, out var source) || !source.shape.SequenceEqual(target.shape))
+                    throw new InvalidOperationException($"{selection.Method}: the pruned model's '{name}' has no same-shaped tensor in the teacher");
+                target.copy_(source);
+            }
+        }
+        student.eval();
+        return student;
+    }
+}

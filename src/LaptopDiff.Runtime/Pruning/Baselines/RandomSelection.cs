@@ -1,0 +1,48 @@
+using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Spec;
+
+namespace LaptopDiff.Runtime.Pruning.Baselines;
+
+/// <summary>
+/// The random baseline: prunable units in a seeded random order, taken until the removed parameters reach
+/// the knapsack's requirement ceil(R x P) (<see cref="KnapsackSolver.RequiredParams"/>), so it meets the ratio
+/// exactly or just above, like the knapsack, and the same seed gives the same set on every machine.
+/// </summary>
+public static class RandomSelection
+{
+    /// <summary>Stream purpose of the baseline's order (beside the calibration's, below 100, and the additivity subsets', 101).</summary>
+    private const ulong RandomBaselinePurpose = 102;
+
+    /// <exception cref="SpecException">The ratio is outside (0, 1) or above what removing every prunable unit reaches.</exception>
+    public static PrunedSelection Select(UNetLayout layout, double ratio, long seed)
+    {
+        var units = layout.PrunableUnits.ToList();
+        long required = Required(layout, ratio);
+        var chosen = new List<string>();
+        long removed = 0;
+        foreach (int k in new SeededRandom(seed, RandomBaselinePurpose, 0).Permutation(units.Count))
+        {
+            if (removed >= required) break;
+            chosen.Add(units[k].Id);
+            removed += units[k].ParamCount;
+        }
+        return PrunedSelection.FromUnits(BaselineMethods.Random, layout, chosen, predictedLoss: null);
+    }
+
+    /// <summary>ceil(R x P), checked like the knapsack checks it (LD0016 when out of reach).</summary>
+    internal static long Required(UNetLayout layout, double ratio)
+    {
+        long total = layout.TotalParamCount;
+        long prunable = layout.PrunableUnits.Sum(u => u.ParamCount);
+        string R(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (!(ratio > 0 && ratio < 1)) throw Infeasible($"pruning ratio {R(ratio)} must be between 0 and 1, exclusive");
+        long required = KnapsackSolver.RequiredParams(ratio, total);
+        if (required > prunable)
+            throw Infeasible($"ratio {R(ratio)} needs {required:N0} parameters removed, but all prunable units of {layout.Spec.Name} hold {prunable:N0} " +
+                             $"(at most ratio {((double)prunable / total).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)})");
+        return required;
+    }
+
+    private static SpecException Infeasible(string message) =>
+        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, "--ratio", default) });
+}
