@@ -7,9 +7,10 @@ public static class BenchCommand
 {
     public static Command Create(CliContext context)
     {
-        var command = new Command("bench", "Benchmarks: U-Net forward/backward, kernels");
+        var command = new Command("bench", "Benchmarks: U-Net forward/backward, kernels, distillation training step");
         command.Subcommands.Add(BenchUNetCommand.Create(context));
         command.Subcommands.Add(BenchKernelsCommand.Create(context));
+        command.Subcommands.Add(BenchTrainCommand.Create(context));
         return command;
     }
 }
