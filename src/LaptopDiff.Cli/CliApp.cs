@@ -27,6 +27,9 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.TrainCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Compare.CompareCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Distill.DistillCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.TrainClassifierCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.SampleCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.EvalCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Text.Json;
+using LaptopDiff.Runtime.Conditioning;
+using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Evaluation;
+using LaptopDiff.Runtime.Sampling;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Cli.Commands.Digits;
+
+/// <summary>
+/// <c>laptop-diff eval --spec S --weights W [--conditioner C] [--teacher-spec TS --teacher-weights TW [--teacher-conditioner TC]]
+/// [--classifier F] [--mnist F] [--samples-per-class 50] [--guidance 3] [--steps 25] [--seed 0] [--mse-samples 500] [--grid PNG] [--json]</c>.
+/// </summary>
+public static class EvalCommand
+{
+    private static readonly DigitsModelOptions Model = new();
+    private static readonly Option<FileInfo?> TeacherSpecOption = new("--teacher-spec") { Description = "The teacher's spec, for the output MSE to the teacher" };
+    private static readonly Option<FileInfo?> TeacherWeightsOption = new("--teacher-weights") { Description = "The teacher's weights" };
+    private static readonly Option<FileInfo?> TeacherConditionerOption = new("--teacher-conditioner") { Description = "The teacher's conditioner (default: beside its weights)" };
+    private static readonly Option<FileInfo> ClassifierOption = new("--classifier") { Description = "The digit classifier", DefaultValueFactory = _ => new FileInfo(Path.Combine("models", "digits", "classifier.safetensors")) };
+    private static readonly Option<FileInfo> MnistOption = new("--mnist") { Description = "The MNIST file (its held-out split is the reference)", DefaultValueFactory = _ => new FileInfo(Path.Combine("models", "digits", "mnist.safetensors")) };
+    private static readonly Option<int> SamplesPerClassOption = new("--samples-per-class") { Description = "Generated samples per class", DefaultValueFactory = _ => 50 };
+    private static readonly Option<int> MseSamplesOption = new("--mse-samples") { Description = "Held-out noised digits for the MSE to the teacher", DefaultValueFactory = _ => 500 };
+    private static readonly Option<FileInfo?> GridOption = new("--grid") { Description = "Also write the first 8 samples per class as a grid PNG" };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("eval", "Class alignment, Frechet distance of classifier features and output MSE to a teacher, with 95% bootstrap intervals");
+        Model.AddTo(command);
+        foreach (var option in new Option[] { TeacherSpecOption, TeacherWeightsOption, TeacherConditionerOption, ClassifierOption, MnistOption, SamplesPerClassOption, MseSamplesOption, GridOption, JsonOption })
+            command.Options.Add(option);
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            if (parse.GetValue(Model.Threads) is int threads) set_num_threads(threads);
+            var options = new DigitsEvaluationOptions
+            {
+                SamplesPerClass = parse.GetValue(SamplesPerClassOption), GuidanceScale = parse.GetValue(Model.Guidance), Steps = parse.GetValue(Model.Steps),
+                Seed = parse.GetValue(Model.Seed), Batch = parse.GetValue(Model.Batch), Schedule = Model.ParseSchedule(parse), MseSamples = parse.GetValue(MseSamplesOption),
+            };
+            try { options.Validate(); } catch (ArgumentException e) { throw new UsageException(e.Message); }
+            var teacherSpec = parse.GetValue(TeacherSpecOption);
+            var teacherWeights = parse.GetValue(TeacherWeightsOption);
+            if ((teacherSpec is null) != (teacherWeights is null)) throw new UsageException("--teacher-spec and --teacher-weights go together");
+            bool json = parse.GetValue(JsonOption);
+            var grid = parse.GetValue(GridOption)?.FullName;
+
+            using var classifier = DigitClassifier.Load(parse.GetValue(ClassifierOption)!.FullName);
+            using var heldOut = MnistDigits.Load(parse.GetValue(MnistOption)!.FullName, MnistSplit.HeldOut);
+            var (model, conditioner) = DigitsModelOptions.LoadModel(parse.GetValue(Model.Spec)!.FullName, parse.GetValue(Model.Weights)!.FullName, parse.GetValue(Model.Conditioner)?.FullName);
+            using var _ = model;
+            using var __ = conditioner;
+            (Runtime.UNet2DCondition Model, ClassConditioner Conditioner)? teacher = teacherSpec is null ? null
+                : DigitsModelOptions.LoadModel(teacherSpec.FullName, teacherWeights!.FullName, parse.GetValue(TeacherConditionerOption)?.FullName);
+            try
+            {
+                using var evaluator = new DigitsEvaluator(classifier, heldOut, options);
+                int total = options.SamplesPerClass * MnistDigits.ClassCount;
+                var predict = DdimSampler.Predictor(model);
+                using var labels = evaluator.SampleLabels();
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                using var samples = DigitsEvaluator.Generate(predict, conditioner, labels, options,
+                    new SynchronousProgress<int>(done => { if (!json) context.Error.WriteLine($"[eval] sampled {done}/{total}"); }));
+                double msPerSample = watch.Elapsed.TotalMilliseconds / total;
+                var teacherMse = teacher is { } t ? evaluator.TeacherMse(predict, conditioner, DdimSampler.Predictor(t.Model), t.Conditioner) : null;
+                var report = evaluator.Score(samples, labels, msPerSample, teacherMse);
+                if (grid != null)
+                    SampleGrid.WritePng(grid, samples, labels, MnistDigits.ClassCount, Math.Min(8, options.SamplesPerClass),
+                        $"{model.Layout.Spec.Name}: DDIM {options.Steps}, guidance {options.GuidanceScale}");
+                Print(context, json, model, report, options);
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                teacher?.Model.Dispose();
+                teacher?.Conditioner.Dispose();
+            }
+        }));
+        return command;
+    }
+
+    private static void Print(CliContext context, bool json, Runtime.UNet2DCondition model, DigitsEvaluationReport r, DigitsEvaluationOptions o)
+    {
+        static object Ci(Estimate e) => new { value = e.Value, low = e.Low, high = e.High };
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                spec = model.Layout.Spec.Name,
+                @params = model.Layout.TotalParamCount,
+                samples = r.Samples,
+                guidance = o.GuidanceScale,
+                steps = o.Steps,
+                seed = o.Seed,
+                class_alignment = Ci(r.ClassAlignment),
+                class_accuracy = r.ClassAccuracy,
+                frechet_distance = Ci(r.FrechetDistance),
+                teacher_mse = r.TeacherMse is { } m ? Ci(m) : null,
+                sampling_ms_per_sample = r.SamplingMsPerSample,
+            }));
+            return;
+        }
+        static string Fmt(Estimate e, string f) => $"{e.Value.ToString(f)} [{e.Low.ToString(f)}, {e.High.ToString(f)}]";
+        context.Out.WriteLine($"{model.Layout.Spec.Name}: {r.Samples} samples, DDIM {o.Steps} steps, guidance {o.GuidanceScale}, seed {o.Seed} (95% bootstrap intervals)");
+        context.Out.WriteLine($"  class alignment   {Fmt(r.ClassAlignment, "P1")}");
+        context.Out.WriteLine($"  per class         {string.Join(" ", r.ClassAccuracy.Select((a, c) => $"{c}:{a:P0}"))}");
+        context.Out.WriteLine($"  Frechet distance  {Fmt(r.FrechetDistance, "F3")}");
+        if (r.TeacherMse is { } mse) context.Out.WriteLine($"  MSE to teacher    {Fmt(mse, "F5")}");
+        context.Out.WriteLine($"  sampling          {r.SamplingMsPerSample:F0} ms per sample");
+    }
+}
