@@ -94,6 +94,26 @@ public class DistillCommandTests
         Assert.Equal(row["task"] + row["out"], row["loss"], 5);
     }
 
+    [Fact]
+    public void BenchTrainTimesFusedAndUnfusedSteps()
+    {
+        var (temp, teacherSpec, _, studentSpec, _) = Setup();
+        using var cleanup = temp;
+        var (code, stdout, error) = CliRunner.Run("bench", "train", "--teacher-spec", teacherSpec, "--student-spec", studentSpec,
+            "--batch", "2", "--runs", "1", "--warmup", "0", "--threads", "1", "--kernels", "simd", "--json");
+        Assert.True(code == 0, error);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(2, results.Count);
+        Assert.StartsWith("fused simd", results[0].GetProperty("variant").GetString());
+        Assert.Equal("torch (unfused)", results[1].GetProperty("variant").GetString());
+        foreach (var r in results)
+        {
+            Assert.True(r.GetProperty("step_ms").GetDouble() > 0);
+            Assert.InRange(r.GetProperty("loss_share").GetDouble(), 1e-6, 1.0);
+        }
+    }
+
     private sealed class Killed : Exception;
 
     [Fact]
