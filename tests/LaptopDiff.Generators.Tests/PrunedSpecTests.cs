@@ -103,4 +103,22 @@ public class PrunedSpecTests
         Assert.Contains("/// Pruned from <c>tiny-sd15.unet.yaml</c>", run.Source("P.g.cs"));
         Assert.Contains("# P: tiny-sd15.unet.yaml with 1 unit removed (from pruned.unet.yaml)", run.Source("P.g.cs"));
     }
+
+    [Fact]
+    public void PresetOverlayThatCutsTheMidBlockCompilesWithoutTheMidAttention()
+    {
+        var full = LayoutBuilder.BuildOrThrow(SpecParser.Parse("tiny-sdxl.unet.yaml", File.ReadAllText(Path.Combine(RepoPaths.Models, "tiny-sdxl.unet.yaml"))).GetSpecOrThrow(), "tiny-sdxl.unet.yaml");
+        var selection = PruningPresets.TryApply(PruningPresets.Ssd1b, full, out var reason) ?? throw new InvalidOperationException(reason);
+        var overlay = PrunedSpecBuilder.BuildPreset(full, "tiny-sdxl.unet.yaml", selection, "2026-11-26", "TinySsd1b");
+        var run = Run(Shipped("tiny-sdxl.unet.yaml"), Yaml("tiny-sdxl.ssd-1b.unet.yaml", overlay));
+        Assert.Empty(run.Diagnostics);
+        Assert.Empty(run.GeneratedCodeProblems());
+        var source = run.Source("TinySsd1b.g.cs");
+        Assert.Contains($"public const long TotalParamCount = {selection.RemainingParams}L;", source);
+        Assert.DoesNotContain("\"mid_block.attentions.0", source);
+        Assert.DoesNotContain("\"mid_block.resnets.1\"", source);
+        var members = Enum.GetNames(run.Load().GetType("LaptopDiff.Models.TinySsd1b")!.GetNestedType("Unit")!);
+        Assert.Contains("MidResnet0", members);
+        Assert.DoesNotContain(members, m => m.StartsWith("MidAttention", StringComparison.Ordinal) || m == "MidResnet1");
+    }
 }
