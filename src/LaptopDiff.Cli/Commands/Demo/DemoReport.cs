@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LaptopDiff.Cli.IO;
+using LaptopDiff.Runtime.Distillation;
+using LaptopDiff.Runtime.Specs;
+using LaptopDiff.Runtime.Training;
+
+namespace LaptopDiff.Cli.Commands.Demo;
+
+/// <summary>
+/// Gathers the stages' outputs into <c>results.json</c> (every figure) and <c>results.md</c> (the table: params,
+/// sampling latency, each metric and its decline vs the teacher), and draws the feature-loss plots of the
+/// normalized vs vanilla LAPTOP students (the paper's Figures 2 and 3).
+/// </summary>
+public static class DemoReport
+{
+    public static string Write(DemoSettings settings, DemoPaths paths, IReadOnlyDictionary<string, double> elapsedSeconds)
+    {
+        var compare = Read(paths.Pruning("compare.json"))["methods"]!.AsObject();
+        var additivity = Read(paths.Pruning("additivity/additivity.json"))["correlations"]!.AsObject();
+        var teacherEval = Read(paths.Eval("teacher"));
+        long teacherParams = SpecFiles.LoadLayout(paths.TeacherSpec).TotalParamCount;
+        var stages = SpecFiles.LoadLayout(paths.TeacherSpec).FeatureStages.ToList();
+
+        var methods = new JsonObject();
+        foreach (var m in DemoMethod.All)
+        {
+            var eval = Read(paths.Eval(m.Id));
+            var oneShot = compare[m.Pruning == DemoMethod.Laptop ? "laptop" : m.Pruning]!;
+            var log = TrainingLog.Read(Path.Combine(paths.Student(m.Id), TrainingLog.FileName));
+            var last = log[^1];
+            methods[m.Id] = new JsonObject
+            {
+                ["label"] = m.Label,
+                ["pruning"] = m.Pruning,
+                ["feature_loss"] = m.FeatureLoss,
+                ["params"] = (long)eval["params"]!,
+                ["ratio"] = 1 - (double)(long)eval["params"]! / teacherParams,
+                ["one_shot_loss"] = oneShot["loss"]?.DeepClone(),
+                ["one_shot_loss_stderr"] = oneShot["loss_stderr"]?.DeepClone(),
+                ["distill_steps"] = (int)last["step"],
+                ["distill_steps_per_s"] = last["step"] / Math.Max(1e-9, last["elapsed_s"]),
+                ["distill_final_out"] = last.GetValueOrDefault("out"),
+                ["distill_feature_imbalance"] = Number(DistillationPlots.Imbalance(last, stages)),
+                ["eval"] = eval,
+                ["decline"] = Decline(teacherEval, eval),
+            };
+        }
+        DistillationPlots.Write(paths.RunDir,
+            [("normalized", TrainingLog.Read(Path.Combine(paths.Student("laptop-normalized"), TrainingLog.FileName))),
+             ("vanilla", TrainingLog.Read(Path.Combine(paths.Student("laptop-vanilla"), TrainingLog.FileName)))], stages);
+
+        var results = new JsonObject
+        {
+            ["format"] = "laptopdiff.demo/1",
+            ["settings"] = JsonNode.Parse(JsonSerializer.Serialize(settings)),
+            ["teacher"] = new JsonObject { ["params"] = teacherParams, ["eval"] = teacherEval },
+            ["methods"] = methods,
+            ["one_shot"] = compare.DeepClone(),
+            ["additivity"] = additivity.DeepClone(),
+            ["elapsed_s"] = new JsonObject(elapsedSeconds.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)Math.Round(e.Value, 1)))),
+        };
+        TextOutputs.Write(paths.Run("results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity);
+        TextOutputs.Write(paths.Run("results.md"), markdown);
+        return paths.Run("results.md");
+    }
+
+    private static string Markdown(DemoSettings s, long teacherParams, JsonObject teacher, JsonObject methods, JsonObject additivity)
+    {
+        var b = new StringBuilder();
+        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        string Ci(JsonNode? e, string format) => e == null ? "-" : $"{F((double)e["value"]!, format)} [{F((double)e["low"]!, format)}, {F((double)e["high"]!, format)}]";
+        b.AppendLine($"# LAPTOP-Diff on the digits model: {s.Ratio:P0} of the U-Net removed ({s.Name} run)");
+        b.AppendLine();
+        b.AppendLine($"Every student: {s.DistillSteps} distillation steps of batch {s.DistillBatch}. Evaluation: {s.SamplesPerClass} samples per class, DDIM {s.SamplingSteps} steps, " +
+                     $"guidance {F(s.GuidanceScale, "0.##")}, seed {s.Seed}; 95% bootstrap intervals in brackets; decline relative to the teacher.");
+        b.AppendLine();
+        b.AppendLine("| model | params | one-shot loss | class alignment | decline | Frechet distance | MSE to teacher | ms / sample |");
+        b.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        b.AppendLine($"| teacher | {teacherParams:N0} | - | {Ci(teacher["class_alignment"], "P1")} | - | {Ci(teacher["frechet_distance"], "0.00")} | - | {F((double)teacher["sampling_ms_per_sample"]!, "0.0")} |");
+        foreach (var (id, node) in methods)
+        {
+            var m = node!.AsObject();
+            var eval = m["eval"]!;
+            b.AppendLine($"| {m["label"]} | {(long)m["params"]!:N0} ({F((double)m["ratio"]!, "P1")} removed) | {F((double)m["one_shot_loss"]!, "0.0000")} | " +
+                         $"{Ci(eval["class_alignment"], "P1")} | {F((double)m["decline"]!["class_alignment"]!, "P1")} | {Ci(eval["frechet_distance"], "0.00")} | " +
+                         $"{Ci(eval["teacher_mse"], "0.0000")} | {F((double)eval["sampling_ms_per_sample"]!, "0.0")} |");
+        }
+        b.AppendLine();
+        b.AppendLine("One-shot loss: output MSE to the teacher right after pruning, before any retraining, on held-out digits (`pruning/compare.json`).");
+        b.AppendLine();
+        b.AppendLine("Additivity of the criteria (random unit subsets, real loss vs summed single-unit criteria; `pruning/additivity/additivity.png`):");
+        b.AppendLine();
+        b.AppendLine("| criterion | Pearson r | Spearman rho |");
+        b.AppendLine("|---|---:|---:|");
+        foreach (var (name, c) in additivity)
+            b.AppendLine($"| {name} | {F((double?)c!["pearson"] ?? double.NaN, "0.000")} | {F((double?)c["spearman"] ?? double.NaN, "0.000")} |");
+        b.AppendLine();
+        b.AppendLine("Per-stage feature-loss imbalance at the end of distillation (largest over smallest un-normalized stage MSE; `feature-losses.png`): " +
+                     string.Join(", ", methods.Select(m => $"{m.Key} {F((double?)m.Value!["distill_feature_imbalance"] ?? double.NaN, "0.0")}x")) + ".");
+        b.AppendLine();
+        b.AppendLine("Sample grids: `samples/<model>.png`. Every step's command: `commands.sh`.");
+        return b.ToString();
+    }
+
+    /// <summary>Relative declines vs the teacher: alignment (lower is worse), Frechet distance and latency (as ratios).</summary>
+    private static JsonObject Decline(JsonObject teacher, JsonObject student)
+    {
+        double V(JsonObject o, string key) => (double)o[key]!["value"]!;
+        return new JsonObject
+        {
+            ["class_alignment"] = (V(teacher, "class_alignment") - V(student, "class_alignment")) / V(teacher, "class_alignment"),
+            ["frechet_distance_ratio"] = V(student, "frechet_distance") / V(teacher, "frechet_distance"),
+            ["latency_ratio"] = (double)student["sampling_ms_per_sample"]! / (double)teacher["sampling_ms_per_sample"]!,
+        };
+    }
+
+    private static JsonNode? Number(double v) => double.IsFinite(v) ? v : null;
+
+    private static JsonObject Read(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+}
