@@ -30,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.TrainClassifierCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.SampleCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.EvalCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.PlotLossCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Demo.DemoCommand.Create(context));
         return root;
     }

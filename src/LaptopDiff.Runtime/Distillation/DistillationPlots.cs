@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Plots;
 using System.Globalization;
 using LaptopDiff.Runtime.Weights;
 using ScottPlot;
@@ -17,9 +18,9 @@ public static class DistillationPlots
 
     public static void Write(string dir, IReadOnlyList<(string Run, IReadOnlyList<IReadOnlyDictionary<string, double>> Rows)> runs, IReadOnlyList<string> stages)
     {
-        var losses = Render(withText => FeatureLosses(runs, stages, withText));
+        var losses = PlotImages.Png(withText => FeatureLosses(runs, stages, withText));
         AtomicFile.Write(Path.Combine(dir, FeatureLossesFile), s => s.Write(losses));
-        var norms = Render(withText => TeacherNorms(runs[0].Rows, stages, withText));
+        var norms = PlotImages.Png(withText => TeacherNorms(runs[0].Rows, stages, withText));
         AtomicFile.Write(Path.Combine(dir, TeacherNormsFile), s => s.Write(norms));
     }
 
@@ -28,15 +29,6 @@ public static class DistillationPlots
     {
         var values = stages.Select(s => row.GetValueOrDefault($"feat_mse/{s}", double.NaN)).Where(v => v > 0).ToList();
         return values.Count == 0 ? double.NaN : values.Max() / values.Min();
-    }
-
-    private static byte[] Render(Func<bool, Plot> build)
-    {
-        try { return build(true).GetImageBytes(900, 600, ImageFormat.Png); }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return build(false).GetImageBytes(900, 600, ImageFormat.Png);   // no usable font: lines without text
-        }
     }
 
     private static Plot FeatureLosses(IReadOnlyList<(string Run, IReadOnlyList<IReadOnlyDictionary<string, double>> Rows)> runs, IReadOnlyList<string> stages, bool withText)

@@ -27,7 +27,7 @@ public sealed record TrainRequest
 /// <summary>
 /// Teacher training (task loss only; a class conditioner is trained jointly). Writes OUTPUT/checkpoints/,
 /// OUTPUT/log.jsonl and, at the end, OUTPUT/unet.safetensors (+ unet.conditioner.safetensors; with EMA
-/// also unet-ema.safetensors and unet-ema.conditioner.safetensors) and OUTPUT/train.json.
+/// also unet-ema.safetensors and unet-ema.conditioner.safetensors), OUTPUT/train.json and the loss curve OUTPUT/loss.png.
 /// </summary>
 public static class TeacherTraining
 {
@@ -70,6 +70,9 @@ public static class TeacherTraining
             conditioner?.Save(ConditionerPathFor(Path.Combine(outcomeDir, WeightsFile)));
             if (ema != null) SaveEma(ema, unet, conditioner, Path.Combine(outcomeDir, EmaWeightsFile), Provenance(layout, identity));
             WriteSummary(request, layout, identity);
+            var logPath = Path.Combine(outcomeDir, TrainingLog.FileName);
+            AtomicFile.Write(Path.Combine(outcomeDir, LossCurvePlot.FileName),
+                s => s.Write(LossCurvePlot.RenderPng(TrainingLog.Read(logPath), [DenoisingObjective.TaskTerm])));
         });
     }
 

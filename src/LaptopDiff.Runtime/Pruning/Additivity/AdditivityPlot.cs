@@ -1,4 +1,5 @@
 using System.Globalization;
+using LaptopDiff.Runtime.Plots;
 using ScottPlot;
 
 namespace LaptopDiff.Runtime.Pruning.Additivity;
@@ -15,18 +16,7 @@ public static class AdditivityPlot
     public const int WidthPx = 900;
     public const int HeightPx = 700;
 
-    public static byte[] RenderPng(AdditivityReport report)
-    {
-        try
-        {
-            return Build(report, withText: true).GetImageBytes(WidthPx, HeightPx, ImageFormat.Png);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Text needs a font (fonts-dejavu-core); without a usable one, still draw the points and line.
-            return Build(report, withText: false).GetImageBytes(WidthPx, HeightPx, ImageFormat.Png);
-        }
-    }
+    public static byte[] RenderPng(AdditivityReport report) => PlotImages.Png(withText => Build(report, withText), WidthPx, HeightPx);
 
     private static Plot Build(AdditivityReport report, bool withText)
     {
