@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.TrainCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Compare.CompareCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Distill.DistillCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Plot.PlotCommand.Create(context));
         return root;
     }
 
