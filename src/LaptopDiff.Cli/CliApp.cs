@@ -32,6 +32,7 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.EvalCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.PlotLossCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Demo.DemoCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Plot.PlotCommand.Create(context));
         return root;
     }
 

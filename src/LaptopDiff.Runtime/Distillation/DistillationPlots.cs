@@ -24,10 +24,21 @@ public static class DistillationPlots
         AtomicFile.Write(Path.Combine(dir, TeacherNormsFile), s => s.Write(norms));
     }
 
-    /// <summary>The per-stage imbalance of a run's last row: largest over smallest un-normalized stage MSE.</summary>
-    public static double Imbalance(IReadOnlyDictionary<string, double> row, IReadOnlyList<string> stages)
+    /// <summary>The feature stages a log covers, in order (from its <c>teacher_norm/STAGE</c> keys).</summary>
+    public static IReadOnlyList<string> Stages(IReadOnlyList<IReadOnlyDictionary<string, double>> rows) =>
+        rows.Count == 0 ? [] : rows[0].Keys.Where(k => k.StartsWith("teacher_norm/", StringComparison.Ordinal)).Select(k => k["teacher_norm/".Length..]).ToList();
+
+    /// <summary>A term averaged over the last tenth of a run's steps (at least one), smoothing the per-batch noise.</summary>
+    public static double Final(IReadOnlyList<IReadOnlyDictionary<string, double>> rows, string key)
     {
-        var values = stages.Select(s => row.GetValueOrDefault($"feat_mse/{s}", double.NaN)).Where(v => v > 0).ToList();
+        var tail = rows.Skip(rows.Count - Math.Max(1, rows.Count / 10)).Select(r => r.GetValueOrDefault(key, double.NaN)).ToList();
+        return tail.Count == 0 ? double.NaN : tail.Average();
+    }
+
+    /// <summary>The stage imbalance at the end of a run: largest over smallest un-normalized stage MSE (<see cref="Final"/>).</summary>
+    public static double Imbalance(IReadOnlyList<IReadOnlyDictionary<string, double>> rows, IReadOnlyList<string> stages)
+    {
+        var values = stages.Select(s => Final(rows, $"feat_mse/{s}")).Where(v => v > 0).ToList();
         return values.Count == 0 ? double.NaN : values.Max() / values.Min();
     }
 

@@ -72,6 +72,19 @@ public class DistillCommandTests
         using var conditioner = ClassConditioner.Load(Path.Combine(fused, "student.conditioner.safetensors"));
         foreach (var png in new[] { DistillationPlots.FeatureLossesFile, DistillationPlots.TeacherNormsFile })
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(fused, png)).Take(4));
+
+        var compare = temp.File("compare");
+        (code, stdout, error) = CliRunner.Run("plot", fused, torchPath, "--output", compare, "--json");
+        Assert.True(code == 0, error);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var runs = doc.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(new[] { "fused", "torch" }, runs.Select(r => r.GetProperty("run").GetString()));
+        var finalMse = stages.Select(s => a[2][$"feat_mse/{s}"]).ToList();
+        Assert.Equal(finalMse.Max() / finalMse.Min(), runs[0].GetProperty("imbalance").GetDouble(), 6);   // 3 steps: the last tenth is the last step
+        Assert.True(File.Exists(Path.Combine(compare, DistillationPlots.FeatureLossesFile)));
+        (code, _, error) = CliRunner.Run("plot", temp.Path, "--output", compare);
+        Assert.Equal(2, code);
+        Assert.Contains("has no log.jsonl", error);
     }
 
     [Fact]
