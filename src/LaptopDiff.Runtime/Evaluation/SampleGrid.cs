@@ -18,7 +18,8 @@ public static class SampleGrid
         int side = (int)images.shape[2], cell = side * Scale + Gap, top = title is null ? Gap : 22;
         var pixels = ((images.squeeze(1).clamp(-1, 1) + 1) * 127.5).round().to_type(ScalarType.Byte).contiguous();
         var labelArray = labels.data<long>().ToArray();
-        using var bitmap = new SKBitmap(LabelWidth + columns * cell, top + classCount * cell);
+        // wide enough for the title even with few columns
+        using var bitmap = new SKBitmap(Math.Max(LabelWidth + columns * cell, title is null ? 0 : 8 * title.Length + 8), top + classCount * cell);
         using var canvas = new SKCanvas(bitmap);
         canvas.Clear(SKColors.White);
         using var typeface = SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default;
