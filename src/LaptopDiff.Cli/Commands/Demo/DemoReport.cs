@@ -43,7 +43,7 @@ public static class DemoReport
                 ["distill_steps"] = (int)last["step"],
                 ["distill_steps_per_s"] = last["step"] / Math.Max(1e-9, last["elapsed_s"]),
                 ["distill_final_out"] = last.GetValueOrDefault("out"),
-                ["distill_feature_imbalance"] = Number(DistillationPlots.Imbalance(last, stages)),
+                ["distill_feature_imbalance"] = Number(DistillationPlots.Imbalance(log, stages)),
                 ["eval"] = eval,
                 ["decline"] = Decline(teacherEval, eval),
             };
