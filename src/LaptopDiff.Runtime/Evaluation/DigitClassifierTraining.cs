@@ -26,8 +26,8 @@ public static class DigitClassifierTraining
     public static DigitClassifier Train(Tensor images, Tensor labels, DigitClassifierOptions options, IProgress<(int Epoch, double Loss)>? progress = null)
     {
         if (options.Epochs < 1 || options.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
-        manual_seed(options.Seed);
         var model = new DigitClassifier();
+        Training.SeededInitialization.Apply(model, options.Seed);
         var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         int n = (int)images.shape[0];
         int batches = (n + options.BatchSize - 1) / options.BatchSize;

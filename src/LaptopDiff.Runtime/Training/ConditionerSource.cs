@@ -19,7 +19,7 @@ public sealed record ConditionerSource(int Classes, int Tokens, string? File)
         return new ConditionerSource(classes, tokens, null);
     }
 
-    /// <summary>Builds (seeded by the caller's torch seed) or loads the conditioner for a model of width <paramref name="dim"/>.</summary>
+    /// <summary>Builds (the caller seeds its weights) or loads the conditioner for a model of width <paramref name="dim"/>.</summary>
     public ClassConditioner Create(int dim)
     {
         if (File == null) return new ClassConditioner(Classes, Tokens, dim);

@@ -42,13 +42,15 @@ public static class TeacherTraining
     {
         var options = request.Options.Validate();
         var layout = request.Layout;
-        torch.manual_seed(options.Seed);                                                 // the initial weights are part of the seeded run
         using var conditioner = request.Conditioner?.Create(layout.Spec.CrossAttentionDim);
         using var set = CalibrationSet.Load(request.DataPath, layout, conditioner);
         if (set.Labels is null && conditioner != null)
             throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; --conditioner is only for sets of class labels");
         using var unet = new UNet2DCondition(layout);
+        // the initial weights are part of the seeded run
         if (request.InitWeights != null) WeightLoader.Load(unet, request.InitWeights, strict: true);
+        else SeededInitialization.Apply(unet, options.Seed);
+        if (conditioner != null && request.Conditioner!.File == null) SeededInitialization.Apply(conditioner, options.Seed + 1);
 
         var identity = new RunIdentity(options.IdentityFields().Concat(new Dictionary<string, string>
         {
