@@ -91,7 +91,7 @@ public sealed class DigitsEvaluator : IDisposable
             using var idx = tensor(pick);
             using var picked = features.index_select(0, idx);
             return FrechetDistance.Compute(picked, _realFeatures);
-        }, Options.BootstrapResamples, Options.Seed);
+        }, Options.BootstrapResamples, Options.Seed, correctBias: true);
         return new DigitsEvaluationReport(alignment, perClass, frechet, teacherMse, correct.Length, msPerSample);
     }
 

@@ -38,4 +38,17 @@ public sealed class FrechetDistanceTests
         Assert.True(narrow.High - narrow.Low < wide.High - wide.Low);
         Assert.Equal(narrow, Bootstrap.Interval(400, pick => pick.Average(i => values[i]), 300, seed: 1));
     }
+
+    [Fact]
+    public void Bias_corrected_interval_brackets_a_statistic_that_resampling_moves()
+    {
+        // the share of distinct items is 1 for the data and about 0.632 for every resample
+        static double distinctShare(long[] pick) => pick.Distinct().Count() / (double)pick.Length;
+        var plain = Bootstrap.Interval(200, distinctShare, 300, seed: 1);
+        var corrected = Bootstrap.Interval(200, distinctShare, 300, seed: 1, correctBias: true);
+        Assert.Equal(1.0, plain.Value);
+        Assert.True(plain.High < 0.7, $"plain percentiles [{plain.Low}, {plain.High}]");
+        Assert.InRange(corrected.Value, corrected.Low, corrected.High);
+        Assert.Equal(plain.High - plain.Low, corrected.High - corrected.Low, 9);
+    }
 }

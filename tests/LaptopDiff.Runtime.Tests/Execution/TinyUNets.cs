@@ -84,6 +84,8 @@ internal static class TinyUNets
         {
             if (!cache.TryGetValue(path, out var dict))
             {
+                // shared by every test: never inference tensors, whichever test (sweep, training) loads it first
+                using var normalMode = inference_mode(false);
                 dict = Safetensors.LoadStateDict(path);
                 foreach (var t in dict.Values) t.DetachFromDisposeScope();
                 cache[path] = dict;

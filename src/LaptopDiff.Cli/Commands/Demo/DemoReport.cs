@@ -63,12 +63,13 @@ public static class DemoReport
             ["elapsed_s"] = new JsonObject(elapsedSeconds.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)Math.Round(e.Value, 1)))),
         };
         TextOutputs.Write(paths.Run("results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity);
+        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity, elapsedSeconds);
         TextOutputs.Write(paths.Run("results.md"), markdown);
         return paths.Run("results.md");
     }
 
-    private static string Markdown(DemoSettings s, long teacherParams, JsonObject teacher, JsonObject methods, JsonObject additivity)
+    private static string Markdown(DemoSettings s, long teacherParams, JsonObject teacher, JsonObject methods, JsonObject additivity,
+        IReadOnlyDictionary<string, double> elapsedSeconds)
     {
         var b = new StringBuilder();
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
@@ -94,15 +95,19 @@ public static class DemoReport
         b.AppendLine();
         b.AppendLine("Additivity of the criteria (random unit subsets, real loss vs summed single-unit criteria; `pruning/additivity/additivity.png`):");
         b.AppendLine();
-        b.AppendLine("| criterion | Pearson r | Spearman rho |");
-        b.AppendLine("|---|---:|---:|");
+        b.AppendLine("| criterion | Pearson r | Spearman rho | what it sums |");
+        b.AppendLine("|---|---:|---:|---|");
         foreach (var (name, c) in additivity)
-            b.AppendLine($"| {name} | {F((double?)c!["pearson"] ?? double.NaN, "0.000")} | {F((double?)c["spearman"] ?? double.NaN, "0.000")} |");
+            b.AppendLine($"| {name} | {F((double?)c!["pearson"] ?? double.NaN, "0.000")} | {F((double?)c["spearman"] ?? double.NaN, "0.000")} | {((string?)c["description"])?.Replace("|", "\\|")} |");
         b.AppendLine();
         b.AppendLine("Per-stage feature-loss imbalance at the end of distillation (largest over smallest un-normalized stage MSE; `feature-losses.png`): " +
                      string.Join(", ", methods.Select(m => $"{m.Key} {F((double?)m.Value!["distill_feature_imbalance"] ?? double.NaN, "0.0")}x")) + ".");
         b.AppendLine();
         b.AppendLine("Sample grids: `samples/<model>.png`. Every step's command: `commands.sh`.");
+        double StageSeconds(string prefix) => elapsedSeconds.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value);
+        b.AppendLine();
+        b.AppendLine($"Time: {F(elapsedSeconds.Values.Sum() / 60, "0.0")} min over all stages (sweep {F(StageSeconds("sweep"), "0")} s, additivity {F(StageSeconds("additivity"), "0")} s, " +
+                     $"distillation {F(StageSeconds("distill"), "0")} s, evaluation {F(StageSeconds("eval"), "0")} s).");
         return b.ToString();
     }
 

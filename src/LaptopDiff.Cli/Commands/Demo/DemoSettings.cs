@@ -27,8 +27,8 @@ public sealed record DemoSettings
 
     public static DemoSettings Default { get; } = new()
     {
-        Name = "default", CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 24,
-        DistillSteps = 300, DistillBatch = 32, SamplesPerClass = 20,
+        Name = "default", CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 20,
+        DistillSteps = 200, DistillBatch = 32, SamplesPerClass = 20,
     };
 
     public static DemoSettings Quick { get; } = new()

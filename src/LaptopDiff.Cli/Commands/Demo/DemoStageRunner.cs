@@ -8,6 +8,7 @@ namespace LaptopDiff.Cli.Commands.Demo;
 /// Runs demo stages in order. Each stage's output goes to <c>logs/NAME.log</c> (and to the console), every
 /// command line to <c>commands.sh</c> so each step can be rerun by hand, and a finished stage leaves
 /// <c>.stages/NAME.done</c> holding the settings' fingerprint: a rerun with the same settings skips it.
+/// <c>.stages/NAME.seconds</c> keeps its time, so a resumed run still reports every stage's.
 /// </summary>
 public sealed class DemoStageRunner(string runDir, string fingerprint, TextWriter console)
 {
@@ -15,7 +16,7 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
     private readonly string _logDir = Path.Combine(runDir, "logs");
     private readonly List<string> _commands = [];
 
-    /// <summary>Seconds each stage took in this run (skipped stages are absent).</summary>
+    /// <summary>Seconds each finished stage took, in this run or in the earlier one that finished it.</summary>
     public Dictionary<string, double> ElapsedSeconds { get; } = [];
 
     public void Run(IReadOnlyList<DemoStage> stages)
@@ -29,6 +30,8 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
             string prefix = $"[demo {i + 1}/{stages.Count}] {stage.Title}";
             if (Done(stage))
             {
+                if (double.TryParse(File.Exists(Seconds(stage)) ? File.ReadAllText(Seconds(stage)) : "", CultureInfo.InvariantCulture, out double earlier))
+                    ElapsedSeconds[stage.Name] = earlier;
                 console.WriteLine($"{prefix}: done in an earlier run, skipped");
                 continue;
             }
@@ -40,6 +43,7 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
             var missing = stage.Outputs.Where(o => !File.Exists(o)).ToList();
             if (missing.Count > 0)
                 throw new InvalidOperationException($"demo stage '{stage.Name}' finished without writing {string.Join(", ", missing)}");
+            TextOutputs.Write(Seconds(stage), seconds.ToString("R", CultureInfo.InvariantCulture));
             TextOutputs.Write(Stamp(stage), fingerprint);
             console.WriteLine($"{prefix}: {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         }
@@ -73,6 +77,8 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
         File.Exists(Stamp(stage)) && File.ReadAllText(Stamp(stage)) == fingerprint && stage.Outputs.All(File.Exists);
 
     private string Stamp(DemoStage stage) => Path.Combine(_stampDir, stage.Name + ".done");
+
+    private string Seconds(DemoStage stage) => Path.Combine(_stampDir, stage.Name + ".seconds");
 
     private static string Quote(string arg) => arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./:=,{}".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
 }
