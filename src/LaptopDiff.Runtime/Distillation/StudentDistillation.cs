@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
+using LaptopDiff.Runtime.Diffusers;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Training;
 using LaptopDiff.Runtime.Weights;
@@ -15,13 +16,14 @@ namespace LaptopDiff.Runtime.Distillation;
 /// At the end it writes OUTPUT/student.safetensors (+ student-ema.safetensors with EMA), the student's
 /// spec standalone as OUTPUT/student.unet.yaml, the teacher's conditioner as student.conditioner.safetensors,
 /// the plots (feature-losses.png: the paper's Figure 3; teacher-feature-norms.png: its Figure 2),
-/// and distill.json.
+/// OUTPUT/diffusers/ (config.json + weights) where diffusers can express the pruned structure, and distill.json.
 /// </summary>
 public static class StudentDistillation
 {
     public const string WeightsFile = "student.safetensors";
     public const string EmaWeightsFile = "student-ema.safetensors";
     public const string SpecFile = "student.unet.yaml";
+    public const string DiffusersFolder = "diffusers";
 
     /// <summary>Refuses a student that is not the teacher's structure with units removed (checked before anything is loaded).</summary>
     public static void CheckDerived(UNetLayout teacher, UNetLayout student)
@@ -95,6 +97,12 @@ public static class StudentDistillation
         if (ema != null) TeacherTraining.SaveEma(ema, student, null, Path.Combine(dir, EmaWeightsFile), metadata);
         if (conditioner != null && ema != null) conditioner.Save(TeacherTraining.ConditionerPathFor(Path.Combine(dir, EmaWeightsFile)));
 
+        // the export a diffusers user can load, where the pruned structure allows; else the LaptopDiff spec is the export
+        bool diffusers = DiffusersExporter.TryExport(request.Student, Path.Combine(dir, WeightsFile), Path.Combine(dir, DiffusersFolder), out var notExpressible);
+        log?.Invoke(diffusers
+            ? $"diffusers export: {Path.Combine(dir, DiffusersFolder)} (config.json + {DiffusersExporter.WeightsFile})"
+            : $"no diffusers export: {notExpressible}; the export is {SpecFile} + {WeightsFile}");
+
         var rows = TrainingLog.Read(Path.Combine(dir, TrainingLog.FileName));
         var stages = request.Student.FeatureStages.ToList();
         DistillationPlots.Write(dir, [(request.Distillation.KindName, rows)], stages);
@@ -106,6 +114,9 @@ public static class StudentDistillation
             ["teacher"] = request.Teacher.Spec.Name,
             ["teacher_params"] = request.Teacher.TotalParamCount,
             ["feature_kd"] = request.Distillation.KindName,
+            ["export"] = diffusers
+                ? new Dictionary<string, object?> { ["format"] = "diffusers", ["path"] = DiffusersFolder }
+                : new Dictionary<string, object?> { ["format"] = "laptopdiff", ["path"] = SpecFile, ["reason"] = notExpressible },
             ["final"] = rows.Count > 0 ? rows[^1] : null,
             ["identity"] = identity.Fields,
         };

@@ -72,6 +72,12 @@ public class DistillCommandTests
         using var conditioner = ClassConditioner.Load(Path.Combine(fused, "student.conditioner.safetensors"));
         foreach (var png in new[] { DistillationPlots.FeatureLossesFile, DistillationPlots.TeacherNormsFile })
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(fused, png)).Take(4));
+        // a lone transformer removed: diffusers cannot express it, so the LaptopDiff spec is the export and distill.json says why
+        var export = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(fused, "distill.json")))!["export"]!;
+        Assert.Equal("laptopdiff", (string?)export["format"]);
+        Assert.False(string.IsNullOrEmpty((string?)export["reason"]));
+        Assert.Contains("no diffusers export", stdout + error);
+        Assert.False(Directory.Exists(Path.Combine(fused, StudentDistillation.DiffusersFolder)));
 
         var compare = temp.File("compare");
         (code, stdout, error) = CliRunner.Run("plot", fused, torchPath, "--output", compare, "--json");

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using LaptopDiff.Runtime.Diffusers;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Specs;
+
+namespace LaptopDiff.Cli.Commands.ExportDiffusers;
+
+/// <summary>
+/// <c>laptop-diff export-diffusers --spec S --weights W --output DIR</c>: a (pruned) model as a diffusers model folder
+/// where its structure is expressible in diffusers; otherwise exit 2 saying why (the LaptopDiff spec is then the export).
+/// </summary>
+public static class ExportDiffusersCommand
+{
+    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The model's spec (*.unet.yaml; a pruned spec resolves its base)", Required = true };
+    private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Its weights (.safetensors, LaptopDiff's key names: the surviving teacher keys)", Required = true };
+    private static readonly Option<DirectoryInfo> OutputOption = new("--output") { Description = "Folder for config.json and diffusion_pytorch_model.safetensors", Required = true };
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object: output, config, renamed (keys renumbered)" };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("export-diffusers", "Write a (pruned) model as a diffusers UNet2DConditionModel folder, if diffusers can express its structure")
+        {
+            SpecOption, WeightsOption, OutputOption, JsonOption,
+        };
+        command.SetAction(parse => CommandRunner.Run(context, () =>
+        {
+            var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
+            var weights = parse.GetValue(WeightsOption)!.FullName;
+            var output = parse.GetValue(OutputOption)!.FullName;
+            var plan = DiffusersExportPlan.TryCreate(layout, out var reason)
+                       ?? throw new InputException($"{layout.Spec.Name} has no diffusers equivalent: {reason}. Its LaptopDiff spec and weights are the export.");
+            DiffusersExporter.Write(layout, plan, weights, output);
+            if (parse.GetValue(JsonOption))
+                context.Out.WriteLine(new JsonObject
+                {
+                    ["output"] = output,
+                    ["config"] = plan.Config.DeepClone(),
+                    ["renamed"] = plan.KeyRenames.Count,
+                }.ToJsonString());
+            else
+                context.Out.WriteLine($"wrote {output}: {DiffusersExporter.ConfigFile} + {DiffusersExporter.WeightsFile} ({layout.TotalParamCount:N0} params, {plan.KeyRenames.Count} keys renumbered)");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
