@@ -35,10 +35,13 @@ public static class DistillationPlots
         return tail.Count == 0 ? double.NaN : tail.Average();
     }
 
-    /// <summary>The stage imbalance at the end of a run: largest over smallest un-normalized stage MSE (<see cref="Final"/>).</summary>
-    public static double Imbalance(IReadOnlyList<IReadOnlyDictionary<string, double>> rows, IReadOnlyList<string> stages)
+    /// <summary>
+    /// The stage imbalance at the end of a run: largest over smallest stage term (<see cref="Final"/>), by default of the
+    /// un-normalized MSE (<c>feat_mse</c>); <c>feat_norm</c> gives it for the relative errors ||F_T - F_S||^2 / ||F_T||^2.
+    /// </summary>
+    public static double Imbalance(IReadOnlyList<IReadOnlyDictionary<string, double>> rows, IReadOnlyList<string> stages, string term = "feat_mse")
     {
-        var values = stages.Select(s => Final(rows, $"feat_mse/{s}")).Where(v => v > 0).ToList();
+        var values = stages.Select(s => Final(rows, $"{term}/{s}")).Where(v => v > 0).ToList();
         return values.Count == 0 ? double.NaN : values.Max() / values.Min();
     }
 

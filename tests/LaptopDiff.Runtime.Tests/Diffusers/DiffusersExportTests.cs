@@ -92,6 +92,26 @@ public class DiffusersExportTests
     }
 
     [Fact]
+    public void CliExportsAPresetStudentAndPrintsTheConfig()
+    {
+        using var temp = new TempFolder();
+        File.Copy(Path.Combine(TestPaths.RepoRoot, "models", "tiny-sd15.unet.yaml"), temp.File("tiny-sd15.unet.yaml"));
+        var (code, _, error) = CliRunner.Run("prune", "--preset", "bk-sdm-small", "--spec", temp.File("tiny-sd15.unet.yaml"), "--output", temp.File("small.unet.yaml"),
+            "--weights", TestPaths.DiffusersFixture("tiny-sd15.safetensors"), "--student-weights", temp.File("small.safetensors"));
+        Assert.True(code == 0, error);
+        (code, var stdout, error) = CliRunner.Run("export-diffusers", "--spec", temp.File("small.unet.yaml"), "--weights", temp.File("small.safetensors"), "--output", temp.File("out"), "--json");
+        Assert.True(code == 0, error);
+
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(1, (int)json["config"]!["layers_per_block"]!);
+        Assert.Null(json["config"]!["mid_block_type"]);
+        Assert.True((int)json["renamed"]! > 0);
+        var exported = SafetensorsFile.ReadHeader(temp.File(Path.Combine("out", DiffusersExporter.WeightsFile)));
+        Assert.Equal(SpecFiles.LoadLayout(temp.File(Path.Combine("out", DiffusersExporter.ConfigFile))).LiveKeys.Select(k => k.Name).Order(StringComparer.Ordinal),
+            exported.Entries.Select(e => e.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void CliRefusesAnUnexpressibleStudentWithExitTwo()
     {
         using var temp = new TempFolder();

@@ -87,6 +87,8 @@ public class DistillCommandTests
         Assert.Equal(new[] { "fused", "torch" }, runs.Select(r => r.GetProperty("run").GetString()));
         var finalMse = stages.Select(s => a[2][$"feat_mse/{s}"]).ToList();
         Assert.Equal(finalMse.Max() / finalMse.Min(), runs[0].GetProperty("imbalance").GetDouble(), 6);   // 3 steps: the last tenth is the last step
+        var finalRelative = stages.Select(s => a[2][$"feat_norm/{s}"]).ToList();
+        Assert.Equal(finalRelative.Max() / finalRelative.Min(), runs[0].GetProperty("relative_imbalance").GetDouble(), 6);
         Assert.True(File.Exists(Path.Combine(compare, DistillationPlots.FeatureLossesFile)));
         (code, _, error) = CliRunner.Run("plot", temp.Path, "--output", compare);
         Assert.Equal(2, code);

@@ -44,6 +44,7 @@ public static class DemoReport
                 ["distill_steps_per_s"] = last["step"] / Math.Max(1e-9, last["elapsed_s"]),
                 ["distill_final_out"] = last.GetValueOrDefault("out"),
                 ["distill_feature_imbalance"] = Number(DistillationPlots.Imbalance(log, stages)),
+                ["distill_relative_imbalance"] = Number(DistillationPlots.Imbalance(log, stages, "feat_norm")),
                 ["eval"] = eval,
                 ["decline"] = Decline(teacherEval, eval),
             };
@@ -100,8 +101,10 @@ public static class DemoReport
         foreach (var (name, c) in additivity)
             b.AppendLine($"| {name} | {F((double?)c!["pearson"] ?? double.NaN, "0.000")} | {F((double?)c["spearman"] ?? double.NaN, "0.000")} | {((string?)c["description"])?.Replace("|", "\\|")} |");
         b.AppendLine();
-        b.AppendLine("Per-stage feature-loss imbalance at the end of distillation (largest over smallest un-normalized stage MSE; `feature-losses.png`): " +
-                     string.Join(", ", methods.Select(m => $"{m.Key} {F((double?)m.Value!["distill_feature_imbalance"] ?? double.NaN, "0.0")}x")) + ".");
+        b.AppendLine("Per-stage feature-loss imbalance at the end of distillation, largest over smallest stage term, of the un-normalized MSE " +
+                     "(`feature-losses.png`) and of the relative error ||F_T - F_S||^2 / ||F_T||^2: " +
+                     string.Join(", ", methods.Select(m => $"{m.Key} {F((double?)m.Value!["distill_feature_imbalance"] ?? double.NaN, "0.0")}x / " +
+                                                            $"{F((double?)m.Value!["distill_relative_imbalance"] ?? double.NaN, "0.0")}x")) + ".");
         b.AppendLine();
         b.AppendLine("Sample grids: `samples/<model>.png`. Every step's command: `commands.sh`.");
         double StageSeconds(string prefix) => elapsedSeconds.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value);

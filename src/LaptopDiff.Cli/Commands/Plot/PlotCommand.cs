@@ -10,7 +10,7 @@ namespace LaptopDiff.Cli.Commands.Plot;
 /// <summary>
 /// <c>laptop-diff plot RUN_DIR... --output DIR [--json]</c>: compares distillation runs (e.g. normalized vs vanilla):
 /// the paper's Figure 3 (un-normalized per-stage feature losses over steps, one line style per run) and Figure 2
-/// (the teacher's stage feature norms), and per run the final terms and the stage imbalance.
+/// (the teacher's stage feature norms), and per run the final terms and the stage imbalance (of the MSE and of the relative errors).
 /// </summary>
 public static class PlotCommand
 {
@@ -48,7 +48,9 @@ public static class PlotCommand
                 run = r.Run, steps = (int)r.Rows[^1]["step"],
                 task = DistillationPlots.Final(r.Rows, "task"), @out = DistillationPlots.Final(r.Rows, "out"),
                 imbalance = DistillationPlots.Imbalance(r.Rows, stages),
+                relative_imbalance = DistillationPlots.Imbalance(r.Rows, stages, "feat_norm"),
                 feat_mse = stages.ToDictionary(s => s, s => DistillationPlots.Final(r.Rows, $"feat_mse/{s}")),
+                feat_relative = stages.ToDictionary(s => s, s => DistillationPlots.Final(r.Rows, $"feat_norm/{s}")),
                 steps_per_second = r.Rows.Count > 1 ? (r.Rows.Count - 1) / (r.Rows[^1]["elapsed_s"] - r.Rows[0]["elapsed_s"]) : double.NaN,
             }).ToList();
             if (parse.GetValue(JsonOption))
@@ -58,7 +60,7 @@ public static class PlotCommand
                 context.Out.WriteLine($"wrote {Path.Combine(output, DistillationPlots.FeatureLossesFile)} and {Path.Combine(output, DistillationPlots.TeacherNormsFile)}; final terms (mean of the last 10% of steps):");
                 foreach (var s in summary)
                     context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {s.run}: {s.steps} steps, task {s.task:G4}, out {s.@out:G4}, stage MSE imbalance (max/min) {s.imbalance:G4} [{string.Join(", ", s.feat_mse.Select(f => $"{f.Key} {f.Value:G3}"))}], {s.steps_per_second:F2} steps/s"));
+                        $"  {s.run}: {s.steps} steps, task {s.task:G4}, out {s.@out:G4}, stage MSE imbalance (max/min) {s.imbalance:G4}, relative {s.relative_imbalance:G4} [{string.Join(", ", s.feat_mse.Select(f => $"{f.Key} {f.Value:G3}"))}], {s.steps_per_second:F2} steps/s"));
             }
             return ExitCodes.Ok;
         }));

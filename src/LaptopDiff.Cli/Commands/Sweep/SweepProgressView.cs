@@ -1,4 +1,5 @@
 using System.Globalization;
+using LaptopDiff.Cli.IO;
 using LaptopDiff.Runtime.Pruning;
 using Spectre.Console;
 
@@ -10,31 +11,23 @@ namespace LaptopDiff.Cli.Commands.Sweep;
 /// </summary>
 internal static class SweepProgressView
 {
-    public static bool IsTerminal(TextWriter error) => ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-
     /// <summary>Runs <paramref name="body"/> with a progress callback and a log callback that fit the output.</summary>
     public static T Run<T>(TextWriter error, Func<Action<SweepProgress>, Action<string>, T> body)
     {
-        if (!IsTerminal(error))
+        if (!TerminalProgress.IsTerminal(error))
             return body(p => error.WriteLine(PlainLine(p)), line => error.WriteLine($"[sweep] {line}"));
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
-        T result = default!;
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
+        return TerminalProgress.Run(error, "sweep: loading", (task, console) =>
+        {
+            var result = body(p =>
             {
-                var task = ctx.AddTask("sweep: loading", maxValue: 1);
-                result = body(p =>
-                {
-                    task.MaxValue = Math.Max(1, p.Total);
-                    task.Value = p.Done;
-                    task.Description = Markup.Escape($"batch {p.Batch}/{p.Batches}, units {p.UnitsComplete}/{p.Units} done, {p.Unit}");
-                }, line => console.WriteLine($"[sweep] {line}"));
-                task.Value = task.MaxValue;
-            });
-        return result;
+                task.MaxValue = Math.Max(1, p.Total);
+                task.Value = p.Done;
+                task.Description = Markup.Escape($"batch {p.Batch}/{p.Batches}, units {p.UnitsComplete}/{p.Units} done, {p.Unit}");
+            }, line => console.WriteLine($"[sweep] {line}"));
+            task.Value = task.MaxValue;
+            return result;
+        });
     }
 
     public static string PlainLine(SweepProgress p) => string.Create(CultureInfo.InvariantCulture,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LaptopDiff.Cli.IO;
 using LaptopDiff.Runtime.Training;
 using Spectre.Console;
 
@@ -12,28 +13,18 @@ internal static class TrainingProgressView
 {
     public static T Run<T>(TextWriter error, string verb, int every, Func<Action<TrainingProgress>, Action<string>, T> body)
     {
-        if (!(ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected))
+        if (!TerminalProgress.IsTerminal(error))
             return body(p =>
             {
                 if (p.Step % every == 0 || p.Step == p.Steps) error.WriteLine($"[{verb}] {Line(p)}");
             }, line => error.WriteLine($"[{verb}] {line}"));
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
-        T result = default!;
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask($"{verb}: starting", maxValue: 1);
-                result = body(p =>
-                {
-                    task.MaxValue = p.Steps;
-                    task.Value = p.Step;
-                    task.Description = Markup.Escape(Line(p));
-                }, line => console.WriteLine($"[{verb}] {line}"));
-            });
-        return result;
+        return TerminalProgress.Run(error, $"{verb}: starting", (task, console) => body(p =>
+        {
+            task.MaxValue = p.Steps;
+            task.Value = p.Step;
+            task.Description = Markup.Escape(Line(p));
+        }, line => console.WriteLine($"[{verb}] {line}")));
     }
 
     public static string Line(TrainingProgress p)
