@@ -45,9 +45,10 @@ public static class BenchTrainCommand
             var teacher = SpecFiles.LoadLayout(parse.GetValue(TeacherOption)!.FullName);
             var student = SpecFiles.LoadLayout(parse.GetValue(StudentOption)!.FullName);
             StudentDistillation.CheckDerived(teacher, student);
-            using var kernels = DistillCommand.SelectKernels(parse.GetValue(KernelsOption)!, threads);
+            using var kernels = DistillCommand.SelectKernels(parse.GetValue(KernelsOption)!, threads)
+                ?? throw new UsageException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
             bool json = parse.GetValue(JsonOption);
-            var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels!.Kernels), new TorchFeatureLoss() };
+            var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels), new TorchFeatureLoss() };
             var timings = DistillStepBenchmark.Run(teacher, student, batch, runs, warmup, losses, kind, json ? null : line => context.Error.WriteLine($"[bench] {line}"));
             double baseline = timings[^1].StepMs;
             var rows = timings.Take(2).Select(r => new
