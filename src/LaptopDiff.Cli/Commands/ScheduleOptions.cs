@@ -5,7 +5,7 @@ namespace LaptopDiff.Cli.Commands;
 
 /// <summary>
 /// The training noise schedule options shared by every command that noises clean samples (sweep, additivity,
-/// compare, eval): one set of names and defaults, so a pipeline passes the same flags everywhere. One instance per
+/// compare, train, distill): one set of names and defaults, so a pipeline passes the same flags everywhere. One instance per
 /// command, since an option belongs to one command.
 /// </summary>
 public sealed class ScheduleOptions

@@ -62,7 +62,7 @@ public static class DistillStepBenchmark
             }
             foreach (var (_, p) in parameters) p.grad = null;
             double lossMs = kd == FeatureKd.None ? 0 : LossOnly(teacher, student, trainingBatch, loss, kd, warmup, 3 * runs);
-            var timing = new DistillStepTiming(name, Median(times), lossMs, times);
+            var timing = new DistillStepTiming(name, UNetBenchmark.Median(times), lossMs, times);
             log?.Invoke($"{name}: {timing.StepMs:F1} ms per step, feature loss forward+backward {lossMs:F2} ms (medians of {runs} and {3 * runs})");
             result.Add(timing);
         }
@@ -78,8 +78,10 @@ public static class DistillStepBenchmark
         using (no_grad())
         {
             var inputs = batch.Inputs(null);
-            t = stages.Select(k => teacher.Forward(inputs, features: true).Features![k]).ToArray();
-            s = stages.Select(k => student.Forward(inputs, features: true).Features![k].detach().requires_grad_(true)).ToArray();
+            var teacherFeatures = teacher.Forward(inputs, features: true).Features!;
+            var studentFeatures = student.Forward(inputs, features: true).Features!;
+            t = stages.Select(k => teacherFeatures[k]).ToArray();
+            s = stages.Select(k => studentFeatures[k].detach().requires_grad_(true)).ToArray();
         }
         bool normalized = kd == FeatureKd.Normalized;
         var weights = t.Select(f => normalized ? 1.0 : 1.0 / f.numel()).ToArray();
@@ -92,12 +94,6 @@ public static class DistillStepBenchmark
                 loss.Apply(t, s, weights, normalized, out _, out _).backward();
             if (i >= warmup) times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        return Median(times);
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+        return UNetBenchmark.Median(times);
     }
 }

@@ -74,7 +74,7 @@ public static class UNetBenchmark
         return times;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         int n = sorted.Count;

@@ -95,10 +95,7 @@ public sealed record DiffusersExportPlan(JsonObject Config, IReadOnlyDictionary<
                 string resnet = $"{prefix}.resnets.{j}", attention = $"{prefix}.attentions.{j}";
                 bool hasAttention = stage.Kind == BlockKind.CrossAttn;
                 int depth = hasAttention ? stage.TransformerDepth[j] : 0;
-                var keptBlocks = !hasAttention || layout.IsRemoved(attention) ? [] :
-                    Enumerable.Range(0, depth).Where(b => !layout.IsRemoved($"{attention}.transformer_blocks.{b}")).ToList();
-                if (hasAttention && !layout.IsRemoved(attention) && keptBlocks.Count == 0)
-                    throw new NotExpressibleException($"{attention} keeps its norm and projections with every block removed; diffusers has no empty transformer");
+                var keptBlocks = hasAttention ? KeptBlocks(attention, depth) : [];
                 bool resnetKept = !layout.IsRemoved(resnet);
                 if (!resnetKept && keptBlocks.Count > 0)
                     throw new NotExpressibleException($"{resnet} is removed but {attention} is kept; a diffusers layer is a ResNet and its transformer");
@@ -181,10 +178,7 @@ public sealed record DiffusersExportPlan(JsonObject Config, IReadOnlyDictionary<
             if (mid.Kind == MidKind.Resnet) return first ? ("UNetMidBlock2D", 0) : (null, 0);
             bool second = !layout.IsRemoved("mid_block.resnets.1");
             const string attention = "mid_block.attentions.0";
-            var keptBlocks = layout.IsRemoved(attention) ? [] :
-                Enumerable.Range(0, mid.TransformerDepth).Where(b => !layout.IsRemoved($"{attention}.transformer_blocks.{b}")).ToList();
-            if (!layout.IsRemoved(attention) && keptBlocks.Count == 0)
-                throw new NotExpressibleException($"{attention} keeps its norm and projections with every block removed; diffusers has no empty transformer");
+            var keptBlocks = KeptBlocks(attention, mid.TransformerDepth);
             if (first && second && keptBlocks.Count > 0)
             {
                 for (int n = 0; n < keptBlocks.Count; n++)
@@ -195,6 +189,16 @@ public sealed record DiffusersExportPlan(JsonObject Config, IReadOnlyDictionary<
             if (!first && !second && keptBlocks.Count == 0) return (null, 0);
             throw new NotExpressibleException("the mid block keeps " + string.Join(", ", new[] { first ? "its first ResNet" : null, keptBlocks.Count > 0 ? "its transformer" : null, second ? "its second ResNet" : null }.OfType<string>()) +
                                               "; diffusers' mid blocks are ResNet-transformer-ResNet, the first ResNet alone, or none");
+        }
+
+        /// <summary>The surviving block indices of a transformer (none when it is removed whole); refuses an emptied shell.</summary>
+        private List<int> KeptBlocks(string attention, int depth)
+        {
+            if (layout.IsRemoved(attention)) return [];
+            var kept = Enumerable.Range(0, depth).Where(b => !layout.IsRemoved($"{attention}.transformer_blocks.{b}")).ToList();
+            if (kept.Count == 0)
+                throw new NotExpressibleException($"{attention} keeps its norm and projections with every block removed; diffusers has no empty transformer");
+            return kept;
         }
 
         private void RenamePrefix(string from, string to)

@@ -64,15 +64,21 @@ public sealed class DigitsEvaluator : IDisposable
         return all;
     }
 
-    /// <summary>Generates and scores a model; with a teacher, also the output MSE to it on held-out noised digits.</summary>
+    /// <summary>
+    /// Generates and scores a model; with a teacher, also the output MSE to it on held-out noised digits.
+    /// <paramref name="withSamples"/> sees the samples and their labels before they are freed (e.g. for a grid).
+    /// </summary>
     public DigitsEvaluationReport Evaluate(NoisePredictor model, ClassConditioner conditioner,
-        NoisePredictor? teacher = null, ClassConditioner? teacherConditioner = null, IProgress<int>? progress = null)
+        NoisePredictor? teacher = null, ClassConditioner? teacherConditioner = null, IProgress<int>? progress = null,
+        Action<Tensor, Tensor>? withSamples = null)
     {
         using var labels = SampleLabels();
         var watch = Stopwatch.StartNew();
         using var samples = Generate(model, conditioner, labels, Options, progress);
         double msPerSample = watch.Elapsed.TotalMilliseconds / samples.shape[0];
-        return Score(samples, labels, msPerSample, teacher is null ? null : TeacherMse(model, conditioner, teacher, teacherConditioner ?? conditioner));
+        var report = Score(samples, labels, msPerSample, teacher is null ? null : TeacherMse(model, conditioner, teacher, teacherConditioner ?? conditioner));
+        withSamples?.Invoke(samples, labels);
+        return report;
     }
 
     /// <summary>Alignment and Frechet distance of given samples (and their labels), with bootstrap intervals over the samples.</summary>

@@ -39,4 +39,14 @@ public sealed class TorchLossReducer : IAblationLossReducer
             if (!double.IsFinite(sums[i]))
                 throw new ArithmeticException($"ablation {i / b}, sample {i % b}: output loss is {sums[i]}; the ablated model produced non-finite outputs");
     }
+
+    /// <summary>Per-sample mean squared error of one output [B, ...] against the teacher's: the sweep's loss unit.</summary>
+    public double[] PerSampleMse(Tensor teacher, Tensor output)
+    {
+        var sums = new double[teacher.shape[0]];
+        SquaredErrorSums(teacher, output.unsqueeze(0), sums);
+        double elementsPerSample = teacher.numel() / (double)teacher.shape[0];
+        for (int i = 0; i < sums.Length; i++) sums[i] /= elementsPerSample;
+        return sums;
+    }
 }

@@ -1,10 +1,12 @@
+using LaptopDiff.Runtime.Training;
+
 namespace LaptopDiff.Cli.Commands.Demo;
 
 /// <summary>Where the demo reads the shipped digits model and writes each step's outputs inside its run folder.</summary>
 public sealed record DemoPaths(string ModelsDir, string RunDir, string TeacherWeights)
 {
     public string TeacherSpec => Path.Combine(ModelsDir, "digits.unet.yaml");
-    public string TeacherConditioner => Path.Combine(Path.GetDirectoryName(TeacherWeights)!, Path.GetFileNameWithoutExtension(TeacherWeights) + ".conditioner.safetensors");
+    public string TeacherConditioner => TeacherTraining.ConditionerPathFor(TeacherWeights);
     public string Mnist => Path.Combine(ModelsDir, "digits", "mnist.safetensors");
     public string Classifier => Path.Combine(ModelsDir, "digits", "classifier.safetensors");
 

@@ -21,15 +21,17 @@ public static class DemoReport
         var compare = Read(paths.Pruning("compare.json"))["methods"]!.AsObject();
         var additivity = Read(paths.Pruning("additivity/additivity.json"))["correlations"]!.AsObject();
         var teacherEval = Read(paths.Eval("teacher"));
-        long teacherParams = SpecFiles.LoadLayout(paths.TeacherSpec).TotalParamCount;
-        var stages = SpecFiles.LoadLayout(paths.TeacherSpec).FeatureStages.ToList();
+        var teacherLayout = SpecFiles.LoadLayout(paths.TeacherSpec);
+        long teacherParams = teacherLayout.TotalParamCount;
+        var stages = teacherLayout.FeatureStages.ToList();
 
         var methods = new JsonObject();
+        var logs = new Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, double>>>();
         foreach (var m in DemoMethod.All)
         {
             var eval = Read(paths.Eval(m.Id));
             var oneShot = compare[m.Pruning == DemoMethod.Laptop ? "laptop" : m.Pruning]!;
-            var log = TrainingLog.Read(Path.Combine(paths.Student(m.Id), TrainingLog.FileName));
+            var log = logs[m.Id] = TrainingLog.Read(Path.Combine(paths.Student(m.Id), TrainingLog.FileName));
             var last = log[^1];
             methods[m.Id] = new JsonObject
             {
@@ -49,9 +51,7 @@ public static class DemoReport
                 ["decline"] = Decline(teacherEval, eval),
             };
         }
-        DistillationPlots.Write(paths.RunDir,
-            [("normalized", TrainingLog.Read(Path.Combine(paths.Student("laptop-normalized"), TrainingLog.FileName))),
-             ("vanilla", TrainingLog.Read(Path.Combine(paths.Student("laptop-vanilla"), TrainingLog.FileName)))], stages);
+        DistillationPlots.Write(paths.RunDir, [("normalized", logs["laptop-normalized"]), ("vanilla", logs["laptop-vanilla"])], stages);
 
         var results = new JsonObject
         {

@@ -57,17 +57,15 @@ public static class EvalCommand
             {
                 using var evaluator = new DigitsEvaluator(classifier, heldOut, options);
                 int total = options.SamplesPerClass * MnistDigits.ClassCount;
-                var predict = DdimSampler.Predictor(model);
-                using var labels = evaluator.SampleLabels();
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                using var samples = DigitsEvaluator.Generate(predict, conditioner, labels, options,
-                    new SynchronousProgress<int>(done => { if (!json) context.Error.WriteLine($"[eval] sampled {done}/{total}"); }));
-                double msPerSample = watch.Elapsed.TotalMilliseconds / total;
-                var teacherMse = teacher is { } t ? evaluator.TeacherMse(predict, conditioner, DdimSampler.Predictor(t.Model), t.Conditioner) : null;
-                var report = evaluator.Score(samples, labels, msPerSample, teacherMse);
-                if (grid != null)
-                    SampleGrid.WritePng(grid, samples, labels, MnistDigits.ClassCount, Math.Min(8, options.SamplesPerClass),
-                        $"{model.Layout.Spec.Name}: DDIM {options.Steps}, guidance {options.GuidanceScale}");
+                var report = evaluator.Evaluate(DdimSampler.Predictor(model), conditioner,
+                    teacher is { } t ? DdimSampler.Predictor(t.Model) : null, teacher?.Conditioner,
+                    new SynchronousProgress<int>(done => { if (!json) context.Error.WriteLine($"[eval] sampled {done}/{total}"); }),
+                    (samples, labels) =>
+                    {
+                        if (grid != null)
+                            SampleGrid.WritePng(grid, samples, labels, MnistDigits.ClassCount, Math.Min(8, options.SamplesPerClass),
+                                $"{model.Layout.Spec.Name}: DDIM {options.Steps}, guidance {options.GuidanceScale}");
+                    });
                 Print(context, json, model, report, options);
                 return ExitCodes.Ok;
             }

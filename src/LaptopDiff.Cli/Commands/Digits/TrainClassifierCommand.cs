@@ -39,8 +39,9 @@ public static class TrainClassifierCommand
             {
                 if (!json) context.Error.WriteLine($"[train-classifier] epoch {p.Epoch}/{options.Epochs}: loss {p.Loss:F4}");
             });
-            using var classifier = DigitClassifierTraining.Train(train.ToModelInput(), train.Labels, options, progress);
-            double trainAccuracy = DigitClassifierTraining.Accuracy(classifier, train.ToModelInput(), train.Labels);
+            var trainInput = train.ToModelInput();
+            using var classifier = DigitClassifierTraining.Train(trainInput, train.Labels, options, progress);
+            double trainAccuracy = DigitClassifierTraining.Accuracy(classifier, trainInput, train.Labels);
             double heldOutAccuracy = DigitClassifierTraining.Accuracy(classifier, heldOut.ToModelInput(), heldOut.Labels);
             classifier.Save(output, new Dictionary<string, string>
             {

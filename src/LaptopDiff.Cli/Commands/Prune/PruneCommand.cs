@@ -79,7 +79,7 @@ public static class PruneCommand
             if (parse.GetValue(RandomOption) is long seed)
             {
                 var randomRatios = ratios is { Length: > 0 } ? ParseRatios(ratios) : [];
-                if (criterion != null || preset != null || randomRatios.Count != 1)
+                if (criterion != null || randomRatios.Count != 1)
                     throw new UsageException("--random SEED takes one --ratio and no --criterion: the seeded order chooses the units.");
                 return PresetPrune.ExecuteRandom(context, spec, randomRatios[0], seed, output, weights, student, name, json);
             }

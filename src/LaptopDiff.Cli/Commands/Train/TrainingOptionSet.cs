@@ -25,17 +25,14 @@ internal sealed class TrainingOptionSet
     public readonly Option<int> Keep = new("--keep-checkpoints") { Description = "Checkpoints kept (older ones are deleted)", DefaultValueFactory = _ => 3 };
     public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --output from its newest checkpoint (refused if the inputs or options differ)" };
     public readonly Option<int?> Threads = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
-    public readonly Option<string> Schedule = new("--schedule") { Description = "Training noise schedule: scaled_linear or linear", DefaultValueFactory = _ => "scaled_linear" };
-    public readonly Option<double> BetaStart = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => 0.00085 };
-    public readonly Option<double> BetaEnd = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => 0.012 };
-    public readonly Option<int> TrainSteps = new("--train-steps") { Description = "Training timesteps T of the schedule", DefaultValueFactory = _ => 1000 };
+    public readonly ScheduleOptions Schedule = new();
     public readonly Option<int> LogEvery = new("--log-every") { Description = "Without a terminal: a progress line every this many steps (log.jsonl has every step)", DefaultValueFactory = _ => 10 };
     public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the figures" };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Data, Output, Steps, Batch, Accumulation, LearningRate, Warmup, Decay, WeightDecay, Clip, Ema, Dropout,
-                     Seed, CheckpointEvery, Keep, Resume, Threads, Schedule, BetaStart, BetaEnd, TrainSteps, LogEvery, Json })
+        foreach (var o in (Option[])[Data, Output, Steps, Batch, Accumulation, LearningRate, Warmup, Decay, WeightDecay, Clip, Ema, Dropout,
+                     Seed, CheckpointEvery, Keep, Resume, Threads, .. Schedule.All, LogEvery, Json])
             command.Options.Add(o);
     }
 
@@ -66,13 +63,7 @@ internal sealed class TrainingOptionSet
             Seed = parse.GetValue(Seed),
             CheckpointEvery = parse.GetValue(CheckpointEvery),
             KeepCheckpoints = parse.GetValue(Keep),
-            Schedule = new NoiseSchedule
-            {
-                Kind = NoiseSchedule.ParseKind(parse.GetValue(Schedule)!),
-                BetaStart = parse.GetValue(BetaStart),
-                BetaEnd = parse.GetValue(BetaEnd),
-                TrainSteps = parse.GetValue(TrainSteps),
-            },
+            Schedule = Schedule.Read(parse),
         }.Validate());
     }
 }

@@ -50,7 +50,7 @@ public sealed class AdditivityEvaluator : IDisposable
         {
             using var scope = NewDisposeScope();
             var output = _model.Forward(_inputs.Batches[b], mask).Sample;
-            total += SampleLosses(_teacher[b].Sample, output).Sum();
+            total += _reducer.PerSampleMse(_teacher[b].Sample, output).Sum();
         }
         return total / Samples;
     }
@@ -69,7 +69,7 @@ public sealed class AdditivityEvaluator : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var ablated = _model.Forward(_inputs.Batches[b], mask, features: true);
-                output += SampleLosses(_teacher[b].Sample, ablated.Sample).Sum();
+                output += _reducer.PerSampleMse(_teacher[b].Sample, ablated.Sample).Sum();
                 feature += FeatureLoss(b, ablated.Features!);
             }
             scores.Add(new SingleUnitScore(units[i], output / Samples, feature / Samples));
@@ -103,14 +103,4 @@ public sealed class AdditivityEvaluator : IDisposable
     /// <summary>||x_b||^2 per sample, float64 [B].</summary>
     private static Tensor SquaredNorms(Tensor x) =>
         x.to_type(ScalarType.Float64).square().reshape(x.shape[0], -1).sum(1);
-
-    /// <summary>Per-sample mean squared error, the sweep's unit (sums from the reducer, divided by C x H x W).</summary>
-    private double[] SampleLosses(Tensor teacher, Tensor output)
-    {
-        var sums = new double[teacher.shape[0]];
-        _reducer.SquaredErrorSums(teacher, output.unsqueeze(0), sums);
-        double elementsPerSample = teacher.numel() / (double)teacher.shape[0];
-        for (int i = 0; i < sums.Length; i++) sums[i] /= elementsPerSample;
-        return sums;
-    }
 }

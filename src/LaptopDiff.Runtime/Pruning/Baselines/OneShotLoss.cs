@@ -37,7 +37,11 @@ public sealed class OneShotLoss : IDisposable
 
     public LossEstimate Measure(PrunedSelection selection)
     {
-        if (selection.MidReduction == null) return Measure(batch => _teacher.Forward(batch, _teacher.Plan.Mask(selection.Removed.ToArray())).Sample);
+        if (selection.MidReduction == null)
+        {
+            var mask = _teacher.Plan.Mask(selection.Removed.ToArray());
+            return Measure(batch => _teacher.Forward(batch, mask).Sample);
+        }
         using var student = StudentOf(selection);
         return Measure(batch => student.Forward(batch).Sample);
     }
@@ -50,20 +54,15 @@ public sealed class OneShotLoss : IDisposable
 
     private LossEstimate Measure(Func<UNetInputs, Tensor> forward)
     {
-        var losses = new List<double>();
+        var losses = new List<double?>();
         using var mode = inference_mode();
         for (int b = 0; b < _inputs.Batches.Count; b++)
         {
             using var scope = NewDisposeScope();
-            var teacher = _teacherOut[b];
-            var sums = new double[teacher.shape[0]];
-            _reducer.SquaredErrorSums(teacher, forward(_inputs.Batches[b]).unsqueeze(0), sums);
-            double elementsPerSample = teacher.numel() / (double)teacher.shape[0];
-            losses.AddRange(sums.Select(s => s / elementsPerSample));
+            losses.AddRange(_reducer.PerSampleMse(_teacherOut[b], forward(_inputs.Batches[b])).Select(l => (double?)l));
         }
-        double mean = losses.Average();
-        double stdErr = losses.Count < 2 ? 0 : Math.Sqrt(losses.Sum(l => (l - mean) * (l - mean)) / (losses.Count - 1) / losses.Count);
-        return new LossEstimate(mean, stdErr, losses.Count);
+        var (mean, stdErr) = SweepCriterion.MeanAndStdErr(losses);
+        return new LossEstimate(mean, stdErr ?? 0, losses.Count);
     }
 
     /// <summary>The pruned model itself, holding copies of the teacher's surviving tensors (same keys).</summary>
