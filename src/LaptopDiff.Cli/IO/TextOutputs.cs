@@ -1,4 +1,3 @@
-using System.Text;
 using LaptopDiff.Runtime.Weights;
 
 namespace LaptopDiff.Cli.IO;
@@ -10,6 +9,6 @@ public static class TextOutputs
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
-        AtomicFile.Write(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(text)));
+        AtomicFile.WriteText(path, text);
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
-using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Diffusers;
 
@@ -26,13 +25,13 @@ public static class DiffusersExporter
 
     public static void Write(UNetLayout layout, DiffusersExportPlan plan, string weightsPath, string outputDir)
     {
-        WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weightsPath)).ThrowIfMismatched();
-        using var scope = NewDisposeScope();
-        var tensors = SafetensorsFile.Load(weightsPath);
+        var header = SafetensorsFile.ReadHeader(weightsPath);
+        WeightLoader.CheckAgainstKeys(layout.LiveKeys, header).ThrowIfMismatched();
         Directory.CreateDirectory(outputDir);
-        var renamed = layout.LiveKeys.Select(k => KeyValuePair.Create(plan.Rename(k.Name), tensors[k.Name])).ToList();
-        SafetensorsFile.Save(Path.Combine(outputDir, WeightsFile), renamed, new Dictionary<string, string> { ["format"] = "pt" });
+        // copied byte for byte under the new names: no tensor is loaded, so an SDXL-sized model needs no RAM for it
+        var entries = layout.LiveKeys.Select(k => header.Find(k.Name)!).ToList();
+        SafetensorsFile.SaveSubset(Path.Combine(outputDir, WeightsFile), header, entries, new Dictionary<string, string> { ["format"] = "pt" }, plan.Rename);
         var json = plan.Config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        AtomicFile.Write(Path.Combine(outputDir, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json + "\n")));
+        AtomicFile.WriteText(Path.Combine(outputDir, ConfigFile), json + "\n");
     }
 }

@@ -52,7 +52,8 @@ public static class StudentDistillation
         using var teacher = new UNet2DCondition(request.Teacher);
         WeightLoader.Load(teacher, request.TeacherWeights, strict: true);
         using var student = new UNet2DCondition(request.Student);
-        LoadStudent(student, request);
+        if (request.StudentWeights != null) WeightLoader.Load(student, request.StudentWeights, strict: true);
+        else WeightLoader.CopyFrom(student, teacher, $"teacher weights '{request.TeacherWeights}' cannot initialise student {request.Student.Spec.Name}");
 
         var identity = new RunIdentity(options.IdentityFields().Concat(distill.IdentityFields()).Concat(new Dictionary<string, string>
         {
@@ -72,19 +73,6 @@ public static class StudentDistillation
         return trainer.Run(request.Resume, cancel, onStep, log, ema => Export(request, student, conditioner, ema, identity, log));
     }
 
-    private static void LoadStudent(UNet2DCondition student, DistillRequest request)
-    {
-        if (request.StudentWeights != null)
-        {
-            WeightLoader.Load(student, request.StudentWeights, strict: true);
-            return;
-        }
-        var report = WeightLoader.Load(student, request.TeacherWeights, strict: false);   // the teacher holds every surviving key
-        if (report.Missing.Count > 0 || report.Mismatched.Count > 0)
-            throw new WeightsException($"teacher weights '{request.TeacherWeights}' cannot initialise student {request.Student.Spec.Name}: " +
-                                       string.Join("; ", report.Missing.Take(3).Select(k => $"missing {k.Name}").Concat(report.Mismatched.Take(3).Select(m => m.ToString()))));
-    }
-
     private static void Export(DistillRequest request, UNet2DCondition student, ClassConditioner? conditioner, WeightEma? ema,
         RunIdentity identity, Action<string>? log)
     {
@@ -92,7 +80,7 @@ public static class StudentDistillation
         var metadata = TeacherTraining.Provenance(request.Student, identity);
         WeightLoader.Save(student, Path.Combine(dir, WeightsFile), metadata);
         var standalone = request.Student.Spec with { Base = null };
-        AtomicFile.Write(Path.Combine(dir, SpecFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(SpecWriter.Write(standalone))));
+        AtomicFile.WriteText(Path.Combine(dir, SpecFile), SpecWriter.Write(standalone));
         if (conditioner != null) conditioner.Save(TeacherTraining.ConditionerPathFor(Path.Combine(dir, WeightsFile)));
         if (ema != null) TeacherTraining.SaveEma(ema, student, null, Path.Combine(dir, EmaWeightsFile), metadata);
         if (conditioner != null && ema != null) conditioner.Save(TeacherTraining.ConditionerPathFor(Path.Combine(dir, EmaWeightsFile)));
@@ -121,6 +109,6 @@ public static class StudentDistillation
             ["identity"] = identity.Fields,
         };
         var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
-        AtomicFile.Write(Path.Combine(dir, "distill.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json + "\n")));
+        AtomicFile.WriteText(Path.Combine(dir, "distill.json"), json + "\n");
     }
 }

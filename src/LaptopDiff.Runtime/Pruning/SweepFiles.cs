@@ -1,4 +1,3 @@
-using System.Text;
 using LaptopDiff.Runtime.Weights;
 
 namespace LaptopDiff.Runtime.Pruning;
@@ -13,8 +12,7 @@ public static class SweepFiles
     public static string RecordPath(string criterionPath) =>
         criterionPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? criterionPath[..^5] + ".sweep.json" : criterionPath + ".sweep.json";
 
-    public static void WriteText(string path, string text) =>
-        AtomicFile.Write(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(text)));
+    public static void WriteText(string path, string text) => AtomicFile.WriteText(path, text);
 
     public static SweepRecord ReadRecord(string path) => SweepRecordJson.Read(path, File.ReadAllText(path));
 

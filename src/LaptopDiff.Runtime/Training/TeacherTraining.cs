@@ -116,6 +116,6 @@ public static class TeacherTraining
             ["identity"] = identity.Fields,
         };
         var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
-        AtomicFile.Write(Path.Combine(request.OutputDir, "train.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json + "\n")));
+        AtomicFile.WriteText(Path.Combine(request.OutputDir, "train.json"), json + "\n");
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using LaptopDiff.Runtime.Weights;
 
@@ -23,11 +22,7 @@ public sealed class TrainingLog
         var kept = File.Exists(Path) && step > 0
             ? File.ReadLines(Path).Where(l => l.Length > 0 && StepOf(l) is int s && s <= step).ToList()
             : [];
-        AtomicFile.Write(Path, stream =>
-        {
-            var bytes = Encoding.UTF8.GetBytes(string.Concat(kept.Select(l => l + "\n")));
-            stream.Write(bytes);
-        });
+        AtomicFile.WriteText(Path, string.Concat(kept.Select(l => l + "\n")));
     }
 
     public void Append(int step, double lr, double gradNorm, double elapsedSeconds, IEnumerable<KeyValuePair<string, double>> terms)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 
 namespace LaptopDiff.Runtime.Weights;
 
@@ -9,6 +10,10 @@ namespace LaptopDiff.Runtime.Weights;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>Text as UTF-8 without a byte-order mark.</summary>
+    public static void WriteText(string path, string text) =>
+        Write(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(text)));
+
     public static void Write(string path, Action<Stream> write)
     {
         string target = Path.GetFullPath(path);

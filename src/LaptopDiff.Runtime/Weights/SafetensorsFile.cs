@@ -71,13 +71,14 @@ public static class SafetensorsFile
 
     /// <summary>
     /// Writes a new file holding some of <paramref name="source"/>'s tensors, in the order given, copied
-    /// byte for byte (same names and dtypes, no tensor materialised), atomically.
+    /// byte for byte (same dtypes, no tensor materialised), atomically; <paramref name="rename"/> gives each its
+    /// name in the new file (default: the same).
     /// </summary>
     public static void SaveSubset(string path, SafetensorsHeader source, IReadOnlyList<SafetensorsEntry> entries,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, Func<string, string>? rename = null)
     {
         var header = SafetensorsWriter.HeaderBytes(
-            entries.Select(e => (e.Name, SafetensorsDType.NameOf(e.DType), (IEnumerable<long>)e.Shape, e.ByteLength)), metadata);
+            entries.Select(e => (rename?.Invoke(e.Name) ?? e.Name, SafetensorsDType.NameOf(e.DType), (IEnumerable<long>)e.Shape, e.ByteLength)), metadata);
         try
         {
             using var input = new FileStream(source.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);

@@ -32,6 +32,22 @@ public static class WeightLoader
         return report;
     }
 
+    /// <summary>
+    /// Fills <paramref name="target"/> from the same-named tensors of a loaded <paramref name="source"/> (a pruned
+    /// student from its teacher: the surviving keys), without reading any file. Every target key must exist in the
+    /// source with the same shape, else nothing is copied.
+    /// </summary>
+    public static void CopyFrom(nn.Module target, nn.Module source, string what)
+    {
+        var sources = source.state_dict();
+        var targets = target.state_dict();
+        var unmatched = targets.Where(t => !sources.TryGetValue(t.Key, out var s) || !s.shape.SequenceEqual(t.Value.shape)).Select(t => t.Key).ToList();
+        if (unmatched.Count > 0)
+            throw new WeightsException($"{what}: no same-shaped tensor for {string.Join(", ", unmatched.Take(3))}" + (unmatched.Count > 3 ? $" and {unmatched.Count - 3} more" : ""));
+        using var _ = no_grad();
+        foreach (var (key, tensor) in targets) tensor.copy_(sources[key]);
+    }
+
     /// <summary>Writes the module's state dict atomically, floating-point tensors as F32.</summary>
     public static void Save(nn.Module module, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {

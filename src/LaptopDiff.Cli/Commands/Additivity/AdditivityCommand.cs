@@ -64,12 +64,12 @@ public static class AdditivityCommand
             // Every input is checked before the output folder is touched: a bad input leaves nothing behind.
             var weights = parse.GetValue(WeightsOption)!.FullName;
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
-            var criterion = ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
 
             void Progress(string line) => context.Error.WriteLine(line);
             using var inputs = calibration != null
-                ? LoadCalibration(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
+                ? CriterionInputs.LoadCalibration(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
                 : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch, schedule: schedule);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);
@@ -99,22 +99,6 @@ public static class AdditivityCommand
         if (batch < 1) throw new InputException($"--batch must be at least 1, got {batch}");
         if (!(o.MinRatio > 0 && o.MinRatio <= o.MaxRatio && o.MaxRatio < 1))
             throw new InputException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
-    }
-
-    /// <summary>Parses the criterion file and checks it against the spec (hash, units, params); diagnostics are exit 2.</summary>
-    private static CriterionFile ReadCriterion(string path, UNetLayout layout)
-    {
-        var (file, diagnostics) = CriterionReader.Parse(path, File.ReadAllText(path));
-        if (file == null || diagnostics.Count > 0) throw new SpecException(diagnostics.ToList());
-        var mismatch = file.CheckAgainst(layout);
-        if (mismatch.Count > 0) throw new SpecException(mismatch.ToList());
-        return file;
-    }
-
-    private static AdditivityInputs LoadCalibration(string path, UNetLayout layout, NoisingSettings noising, int batch)
-    {
-        using var set = CalibrationSet.Load(path, layout);
-        return AdditivityInputs.FromCalibration(set, noising, batch);
     }
 
     private static void PrintTable(CliContext context, AdditivityReport report, string output)

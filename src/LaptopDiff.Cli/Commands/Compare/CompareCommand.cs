@@ -68,11 +68,11 @@ public static class CompareCommand
             var layout = SpecFiles.LoadLayout(specPath);
             if (layout.Removed.Count > 0 || layout.Spec.Base != null)
                 throw new InputException($"{specPath} is a pruned spec; compare prunes the full model's spec.");
-            var criterion = ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
             var weights = parse.GetValue(WeightsOption)!.FullName;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
-            using var heldOut = LoadCalibration(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
+            using var heldOut = CriterionInputs.LoadCalibration(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
             using var teacher = new UNet2DCondition(layout);
             WeightLoader.Load(teacher, weights, strict: true);
             teacher.eval();
@@ -93,22 +93,6 @@ public static class CompareCommand
             return ExitCodes.Ok;
         }));
         return command;
-    }
-
-    private static CriterionFile ReadCriterion(string path, UNetLayout layout)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"criterion file not found: {path}", path);
-        var (file, diagnostics) = CriterionReader.Parse(path, File.ReadAllText(path));
-        if (file == null || diagnostics.Count > 0) throw new SpecException(diagnostics.ToList());
-        var mismatch = file.CheckAgainst(layout);
-        if (mismatch.Count > 0) throw new SpecException(mismatch.ToList());
-        return file;
-    }
-
-    private static AdditivityInputs LoadCalibration(string path, UNetLayout layout, NoisingSettings noising, int batch)
-    {
-        using var set = CalibrationSet.Load(path, layout);
-        return AdditivityInputs.FromCalibration(set, noising, batch);
     }
 
     private static void PrintTable(CliContext context, UNetLayout layout, double ratio, AdditivityInputs heldOut, IReadOnlyList<ComparisonRow> rows)

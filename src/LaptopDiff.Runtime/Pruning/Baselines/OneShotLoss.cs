@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Pruning.Additivity;
+using LaptopDiff.Runtime.Weights;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Pruning.Baselines;
@@ -69,16 +70,7 @@ public sealed class OneShotLoss : IDisposable
     private UNet2DCondition StudentOf(PrunedSelection selection)
     {
         var student = new UNet2DCondition(selection.Layout);
-        var teacherState = _teacher.state_dict();
-        using (no_grad())
-        {
-            foreach (var (name, target) in student.state_dict())
-            {
-                if (!teacherState.TryGetValue(name, out var source) || !source.shape.SequenceEqual(target.shape))
-                    throw new InvalidOperationException($"{selection.Method}: the pruned model's '{name}' has no same-shaped tensor in the teacher");
-                target.copy_(source);
-            }
-        }
+        WeightLoader.CopyFrom(student, _teacher, $"{selection.Method}: the pruned model from the teacher");
         student.eval();
         return student;
     }
