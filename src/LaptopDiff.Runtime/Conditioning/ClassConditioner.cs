@@ -61,9 +61,7 @@ public sealed class ClassConditioner : nn.Module<Tensor, Tensor>
     /// <summary>Loads a conditioner file; a file that is not one is a <see cref="WeightsException"/> naming what is wrong.</summary>
     public static ClassConditioner Load(string path)
     {
-        var header = SafetensorsFile.ReadHeader(path);
-        if (!header.Metadata.TryGetValue("format", out var format) || format != Format)
-            throw new WeightsException($"'{path}' is not a class conditioner (metadata format '{format ?? "(none)"}', expected '{Format}')");
+        var header = SafetensorsFile.ReadHeaderOfFormat(path, Format, "a class conditioner");
         int classes = Int(header, path, "classes"), tokens = Int(header, path, "tokens"), dim = Int(header, path, "dim");
         var conditioner = new ClassConditioner(classes, tokens, dim);
         try

@@ -39,9 +39,7 @@ public sealed class MnistDigits : IDisposable
     /// <summary>Loads one split; a file without the expected tensors, dtypes or labels is a <see cref="WeightsException"/>.</summary>
     public static MnistDigits Load(string path, MnistSplit split)
     {
-        var header = SafetensorsFile.ReadHeader(path);
-        if (!header.Metadata.TryGetValue("format", out var format) || format != FormatVersion)
-            throw new WeightsException($"'{path}' is not a LaptopDiff MNIST file (metadata format '{format}', expected '{FormatVersion}'); regenerate it with models/digits/convert-mnist.sh.");
+        var header = SafetensorsFile.ReadHeaderOfFormat(path, FormatVersion, "a LaptopDiff MNIST file", "; regenerate it with models/digits/convert-mnist.sh.");
         string prefix = split == MnistSplit.Train ? "train" : "heldout";
         var all = SafetensorsFile.Load(path);
         try

@@ -56,9 +56,7 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
     /// <summary>Loads a classifier file (strict keys); a file that is not one is a <see cref="WeightsException"/>.</summary>
     public static DigitClassifier Load(string path)
     {
-        var header = SafetensorsFile.ReadHeader(path);
-        if (!header.Metadata.TryGetValue("format", out var format) || format != Format)
-            throw new WeightsException($"'{path}' is not a digit classifier (metadata format '{format ?? "(none)"}', expected '{Format}'); train one with laptop-diff train-classifier");
+        SafetensorsFile.ReadHeaderOfFormat(path, Format, "a digit classifier", "; train one with laptop-diff train-classifier");
         var classifier = new DigitClassifier();
         try
         {

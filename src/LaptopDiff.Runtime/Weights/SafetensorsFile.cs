@@ -12,6 +12,18 @@ public static class SafetensorsFile
     public static SafetensorsHeader ReadHeader(string path) => SafetensorsHeaderReader.Read(path);
 
     /// <summary>
+    /// The header of a LaptopDiff file of one kind, told by its <c>format</c> metadata; another file is a
+    /// <see cref="WeightsException"/> saying it is not <paramref name="what"/> (plus <paramref name="hint"/>, e.g. how to make one).
+    /// </summary>
+    public static SafetensorsHeader ReadHeaderOfFormat(string path, string format, string what, string hint = "")
+    {
+        var header = ReadHeader(path);
+        if (!header.Metadata.TryGetValue("format", out var found) || found != format)
+            throw new WeightsException($"'{path}' is not {what} (metadata format '{found ?? "(none)"}', expected '{format}'){hint}");
+        return header;
+    }
+
+    /// <summary>
     /// Loads every tensor onto the CPU, in header order. Tensors keep the file's dtype unless
     /// <paramref name="convertFloatsTo"/> is given: then floating-point tensors are converted to it
     /// (integer and bool tensors never are).

@@ -372,7 +372,7 @@ namespace LaptopDiff.Spec
         /// <summary>Most layers per stage and transformer blocks per transformer (SDXL uses 10 blocks).</summary>
         private const int MaxCount = 64;
 
-        private static bool IsIdentifier(string name) =>
+        internal static bool IsIdentifier(string name) =>
             (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
     }
 }

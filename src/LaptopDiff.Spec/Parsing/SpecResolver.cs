@@ -49,7 +49,7 @@ namespace LaptopDiff.Spec
                     Diagnostics = new[]
                     {
                         new SpecDiagnostic(SpecDiagnosticIds.InvalidValue, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InvalidValue),
-                            $"mid: {MidName(reduction)} does not cut down the base's mid block ({MidName(baseMid.Kind)}); a pruned spec can only remove structure",
+                            $"mid: {SpecWriter.MidTypeName(reduction)} does not cut down the base's mid block ({SpecWriter.MidTypeName(baseMid.Kind)}); a pruned spec can only remove structure",
                             overlay.Path, spec.MidReductionSource.IsKnown ? spec.MidReductionSource : BaseSpan(spec)),
                     }.ToEquatableArray(),
                 };
@@ -69,8 +69,6 @@ namespace LaptopDiff.Spec
             };
             return overlay with { Spec = merged };
         }
-
-        private static string MidName(MidKind kind) => kind switch { MidKind.CrossAttn => "cross_attn", MidKind.Resnet => "resnet", _ => "none" };
 
         private static SourceSpan BaseSpan(UNetSpec overlay) => overlay.BaseSource.IsKnown ? overlay.BaseSource : new SourceSpan(1, 1, 1, 1);
     }

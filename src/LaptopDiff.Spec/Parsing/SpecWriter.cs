@@ -30,7 +30,7 @@ namespace LaptopDiff.Spec
                 w.Append("addition_embedding: { type: text_time, time_embed_dim: ").Append(I(a.TimeEmbedDim))
                  .Append(", text_embed_dim: ").Append(I(a.TextEmbedDim)).Append(", time_ids: ").Append(I(a.TimeIdCount)).AppendLine(" }");
             WriteStages(w, "down", spec.Down, "downsample");
-            w.Append("mid: { type: ").Append(spec.Mid.Kind switch { MidKind.CrossAttn => "cross_attn", MidKind.Resnet => "resnet", _ => "none" });
+            w.Append("mid: { type: ").Append(MidTypeName(spec.Mid.Kind));
             if (spec.Mid.Kind == MidKind.CrossAttn)
                 w.Append(", heads: ").Append(I(spec.Mid.Heads)).Append(", transformer_depth: ").Append(I(spec.Mid.TransformerDepth));
             w.AppendLine(" }");
@@ -59,7 +59,7 @@ namespace LaptopDiff.Spec
             w.Append("base: ").AppendLine(baseFile);
             w.Append("name: ").AppendLine(name);
             if (midReduction is MidKind mid)
-                w.Append("mid: { type: ").Append(mid == MidKind.Resnet ? "resnet" : mid == MidKind.None ? "none" : "cross_attn").AppendLine(" }");
+                w.Append("mid: { type: ").Append(MidTypeName(mid)).AppendLine(" }");
             w.AppendLine("removed:");
             foreach (var id in removed) w.Append("  - ").AppendLine(id);
             WriteProvenance(w, provenance);
@@ -100,6 +100,9 @@ namespace LaptopDiff.Spec
             if (text == null) return;
             foreach (var line in text.Replace("\r", "").Split('\n')) w.Append("# ").AppendLine(line);
         }
+
+        /// <summary>The YAML name of a mid block type (<c>mid: { type: ... }</c>).</summary>
+        internal static string MidTypeName(MidKind kind) => kind switch { MidKind.CrossAttn => "cross_attn", MidKind.Resnet => "resnet", _ => "none" };
 
         private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
         private static string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);

@@ -37,8 +37,7 @@ namespace LaptopDiff.Spec
                 throw new ArgumentException($"the solution says {solution.RemovedParams} removed parameters, but its units hold {removedParams} in {baseLayout.Spec.Name}", nameof(solution));
 
             name ??= baseLayout.Spec.Name + "Pruned" + Percent(ratio).ToString(CultureInfo.InvariantCulture);
-            if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_') || !name.All(ch => char.IsLetterOrDigit(ch) || ch == '_'))
-                throw new ArgumentException($"name '{name}' must be a C# identifier; it names the generated class", nameof(name));
+            RequireIdentifier(name);
 
             var provenance = new ProvenanceSpec
             {
@@ -66,8 +65,7 @@ namespace LaptopDiff.Spec
         public static string BuildPreset(UNetLayout baseLayout, string baseFileName, PresetSelection selection, string date, string? name = null, string? method = null)
         {
             name ??= baseLayout.Spec.Name + string.Concat(selection.Preset.Split('-').Select(p => p.Length == 0 ? p : char.ToUpperInvariant(p[0]) + p.Substring(1)));
-            if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_') || !name.All(ch => char.IsLetterOrDigit(ch) || ch == '_'))
-                throw new ArgumentException($"name '{name}' must be a C# identifier; it names the generated class", nameof(name));
+            RequireIdentifier(name);
             var provenance = new ProvenanceSpec { Method = method ?? "preset " + selection.Preset, Ratio = Math.Round(selection.AchievedRatio, 6), Date = date };
             string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
             var mid = selection.MidReduction == null ? "" : $" and its mid block cut down to {(selection.MidReduction == MidKind.Resnet ? "the first ResNet" : "nothing")}";
@@ -81,5 +79,11 @@ namespace LaptopDiff.Spec
         /// <summary>ratio * 100 truncated, in decimal so 0.29 gives 29 (the double product is 28.999...).</summary>
         private static int Percent(double ratio) =>
             (int)decimal.Truncate(decimal.Parse(ratio.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) * 100);
+
+        private static void RequireIdentifier(string name)
+        {
+            if (name.Length == 0 || !SpecParser.IsIdentifier(name))
+                throw new ArgumentException($"name '{name}' must be a C# identifier; it names the generated class", nameof(name));
+        }
     }
 }
