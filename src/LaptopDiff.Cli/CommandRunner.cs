@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Diffusers;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
@@ -12,6 +13,16 @@ namespace LaptopDiff.Cli;
 public static class CommandRunner
 {
     public static int Run(CliContext context, Func<int> body)
+    {
+        int code = RunBody(context, body);
+        if (ConvolutionBackend.Checked is { OneDnnCorrect: false } check)
+            context.Error.WriteLine(check.FallbackApplied
+                ? $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}); this run used libtorch's native convolution instead (correct, slower)."
+                : $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}) and could not be switched off; results of this run may be wrong.");
+        return code;
+    }
+
+    private static int RunBody(CliContext context, Func<int> body)
     {
         try
         {

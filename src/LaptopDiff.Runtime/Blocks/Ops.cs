@@ -11,6 +11,9 @@ namespace LaptopDiff.Runtime.Blocks;
 /// </summary>
 internal static class Ops
 {
+    // Every block is built through these factories: no convolution runs before the oneDNN check.
+    static Ops() => Backends.ConvolutionBackend.EnsureCorrect();
+
     public static GroupNorm GroupNorm(int groups, int channels, double eps)
     {
         var norm = nn.GroupNorm(groups, channels, eps);
