@@ -1,6 +1,7 @@
 using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Diffusers;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pipelines;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 
@@ -46,7 +47,7 @@ public static class CommandRunner
     }
 
     private static bool IsInputError(Exception e) => e is SpecException or DiffusersConfigException or WeightsException
-        or FileNotFoundException or DirectoryNotFoundException or InputException;
+        or FileNotFoundException or DirectoryNotFoundException or InputException or PipelineException;
 }
 
 /// <summary>An option value out of range (e.g. <c>--batch 0</c>): the command line is wrong, exit 1.</summary>

@@ -10,6 +10,12 @@ public static class TestPaths
 
     public static string DiffusersFixture(string fileName) => Path.Combine(DiffusersFixtures, fileName);
 
+    /// <summary>Tiny SD-1.5/SDXL pipeline folders and the real models' configs (<c>configs/</c>).</summary>
+    public static string SdPipelines =>
+        Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "sd-pipelines"));
+
+    public static string SdPipeline(string relativePath) => Path.Combine(SdPipelines, relativePath);
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

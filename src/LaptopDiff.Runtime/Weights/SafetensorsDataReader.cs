@@ -9,8 +9,8 @@ namespace LaptopDiff.Runtime.Weights;
 /// </summary>
 internal sealed class SafetensorsDataReader : IDisposable
 {
-    // Spans are int-sized; chunks also keep each read call modest.
-    private const long ChunkBytes = 64L << 20;
+    // Spans are int-sized; chunks also keep each read call, and the buffer a dtype conversion passes through, modest.
+    private const long ChunkBytes = 16L << 20;
 
     private readonly SafetensorsHeader _header;
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _handle;
@@ -42,7 +42,10 @@ internal sealed class SafetensorsDataReader : IDisposable
         return tensor;
     }
 
-    /// <summary>Copies into <paramref name="target"/>, converting dtype; the shapes must already agree.</summary>
+    /// <summary>
+    /// Copies into <paramref name="target"/>, converting dtype; the shapes must already agree. A conversion (or a
+    /// copy to another device) goes through one buffer of at most <see cref="ChunkBytes"/>, never a whole tensor.
+    /// </summary>
     public void CopyInto(SafetensorsEntry entry, Tensor target)
     {
         if (target.dtype == entry.DType && target.device_type == DeviceType.CPU && target.is_contiguous())
@@ -50,23 +53,42 @@ internal sealed class SafetensorsDataReader : IDisposable
             ReadInto(entry, target);
             return;
         }
-        using var source = Read(entry);
-        target.copy_(source);
+        if (!target.is_contiguous())
+        {
+            using var source = Read(entry);
+            target.copy_(source);
+            return;
+        }
+        using var _ = no_grad();
+        using var flat = target.view(-1);
+        long numel = flat.numel();
+        using var buffer = empty(Math.Min(numel, ChunkBytes / SafetensorsDType.ElementSize(entry.DType)), entry.DType);
+        for (long start = 0; start < numel; start += buffer.numel())
+        {
+            long count = Math.Min(buffer.numel(), numel - start);
+            using var part = buffer.narrow(0, 0, count);
+            ReadRange(entry, start, part);
+            using var destination = flat.narrow(0, start, count);
+            destination.copy_(part);
+        }
     }
 
     private void ReadInto(SafetensorsEntry entry, Tensor target)
     {
-        long elementSize = SafetensorsDType.ElementSize(entry.DType);
-        long perChunk = ChunkBytes / elementSize;
-        long numel = entry.ByteLength / elementSize;
+        long perChunk = ChunkBytes / SafetensorsDType.ElementSize(entry.DType);
         using var _ = no_grad();
         using var flat = target.view(-1);
+        long numel = flat.numel();
         for (long start = 0; start < numel; start += perChunk)
         {
             using var chunk = flat.narrow(0, start, Math.Min(perChunk, numel - start));
-            ReadExactly(chunk.bytes, _header.DataStart + entry.Begin + start * elementSize, entry.Name);
+            ReadRange(entry, start, chunk);
         }
     }
+
+    /// <summary>Elements [start, start + numel(destination)) of the entry into a contiguous CPU tensor of the entry's dtype.</summary>
+    private void ReadRange(SafetensorsEntry entry, long start, Tensor destination) =>
+        ReadExactly(destination.bytes, _header.DataStart + entry.Begin + start * SafetensorsDType.ElementSize(entry.DType), entry.Name);
 
     private void ReadExactly(Span<byte> destination, long offset, string name)
     {

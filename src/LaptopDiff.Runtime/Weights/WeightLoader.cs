@@ -12,23 +12,40 @@ public static class WeightLoader
     /// dtypes (an fp16/bf16/f64 file fills an fp32 module). Strict: any missing, unexpected or mis-shaped
     /// key throws before the module is touched. Non-strict: copies the matching keys and reports the rest.
     /// </summary>
-    public static WeightReport Load(nn.Module module, string path, bool strict = true)
+    public static WeightReport Load(nn.Module module, string path, bool strict = true) =>
+        Load(module, SafetensorsSet.Single(path), strict);
+
+    /// <summary>
+    /// <see cref="Load(nn.Module, string, bool)"/> from a component folder's resolved weights; a folder without
+    /// weights is a <see cref="WeightsException"/>.
+    /// </summary>
+    public static WeightReport Load(nn.Module module, ComponentWeights weights, bool strict = true) =>
+        Load(module, weights.Require(), strict);
+
+    /// <summary>
+    /// <see cref="Load(nn.Module, string, bool)"/> from one file or a set of shards, the key checks over their union.
+    /// Tensors are read one at a time, shard after shard; a converted dtype passes through a bounded buffer, so
+    /// loading needs little memory beyond the module itself.
+    /// </summary>
+    public static WeightReport Load(nn.Module module, SafetensorsSet weights, bool strict = true)
     {
-        var header = SafetensorsFile.ReadHeader(path);
         var targets = module.state_dict();
-        var report = WeightReport.Compare(targets.Select(t => new TensorKey(t.Key, t.Value.shape.ToEquatableArray())), header);
+        var report = WeightReport.Compare(targets.Select(t => new TensorKey(t.Key, t.Value.shape.ToEquatableArray())), weights);
         if (strict) report.ThrowIfMismatched();
 
         var pairs = targets
-            .Select(t => (Entry: header.Find(t.Key), Target: t.Value))
+            .Select(t => (Entry: weights.Find(t.Key), Target: t.Value))
             .Where(p => p.Entry is not null && p.Entry.Shape.SequenceEqual(p.Target.shape))
             .Select(p => (Entry: p.Entry!, p.Target))
             .ToList();
-        foreach (var (entry, target) in pairs) CheckConvertible(path, entry, target);
+        foreach (var (entry, target) in pairs) CheckConvertible(weights.FileOf(entry.Name).Path, entry, target);
 
-        using var reader = new SafetensorsDataReader(header);
         using var _ = no_grad();
-        foreach (var (entry, target) in pairs) reader.CopyInto(entry, target);
+        foreach (var file in pairs.GroupBy(p => weights.FileOf(p.Entry.Name)))
+        {
+            using var reader = new SafetensorsDataReader(file.Key);
+            foreach (var (entry, target) in file) reader.CopyInto(entry, target);
+        }
         return report;
     }
 

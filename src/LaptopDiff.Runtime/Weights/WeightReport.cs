@@ -37,7 +37,11 @@ public sealed class WeightReport
     public bool IsMatch => Missing.Count == 0 && Unexpected.Count == 0 && Mismatched.Count == 0;
 
     /// <summary>Compares by name and shape only; allocates no tensors.</summary>
-    internal static WeightReport Compare(IEnumerable<TensorKey> expected, SafetensorsHeader header)
+    internal static WeightReport Compare(IEnumerable<TensorKey> expected, SafetensorsHeader header) =>
+        Compare(expected, SafetensorsSet.Of(header));
+
+    /// <summary>Against every tensor of a (possibly sharded) set; the report names the set's file or index.</summary>
+    internal static WeightReport Compare(IEnumerable<TensorKey> expected, SafetensorsSet weights)
     {
         var missing = new List<TensorKey>();
         var mismatched = new List<ShapeMismatch>();
@@ -46,13 +50,13 @@ public sealed class WeightReport
         foreach (var key in expected)
         {
             names.Add(key.Name);
-            var entry = header.Find(key.Name);
+            var entry = weights.Find(key.Name);
             if (entry is null) missing.Add(key);
             else if (entry.Shape != key.Shape) mismatched.Add(new ShapeMismatch(key.Name, key.Shape, entry.Shape));
             else matched++;
         }
-        var unexpected = header.Entries.Where(e => !names.Contains(e.Name)).Select(e => e.Key).ToList();
-        return new WeightReport(header.Path, missing, unexpected, mismatched, matched);
+        var unexpected = weights.Entries.Where(e => !names.Contains(e.Name)).Select(e => e.Key).ToList();
+        return new WeightReport(weights.Path, missing, unexpected, mismatched, matched);
     }
 
     public void ThrowIfMismatched()
