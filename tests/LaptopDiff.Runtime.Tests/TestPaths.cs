@@ -10,6 +10,10 @@ public static class TestPaths
 
     public static string DiffusersFixture(string fileName) => Path.Combine(DiffusersFixtures, fileName);
 
+    /// <summary>Tiny SD-1.5/SDXL pipeline folders, their reference outputs, and the real models' configs.</summary>
+    public static string SdPipelines =>
+        Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "sd-pipelines"));
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
