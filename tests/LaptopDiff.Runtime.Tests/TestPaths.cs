@@ -10,7 +10,7 @@ public static class TestPaths
 
     public static string DiffusersFixture(string fileName) => Path.Combine(DiffusersFixtures, fileName);
 
-    /// <summary>Tiny SD-1.5/SDXL pipeline folders and the real models' configs (<c>configs/</c>).</summary>
+    /// <summary>Tiny SD-1.5/SDXL pipeline folders, their reference outputs, and the real models' configs (<c>configs/</c>).</summary>
     public static string SdPipelines =>
         Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "sd-pipelines"));
 
