@@ -10,6 +10,16 @@ public static class TestPaths
 
     public static string DiffusersFixture(string fileName) => Path.Combine(DiffusersFixtures, fileName);
 
+    /// <summary>Tiny SD-1.5/SDXL pipeline folders and a CLIP scorer with the reference outputs (see its README).</summary>
+    public static string SdPipelines =>
+        Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "sd-pipelines"));
+
+    public static string SdPipelinesFixture(string relativePath) => Path.Combine(SdPipelines, relativePath);
+
+    /// <summary>Shared data sets (e.g. PartiPrompts.tsv).</summary>
+    public static string SharedData(string fileName) =>
+        Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data", fileName));
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
