@@ -26,7 +26,10 @@ internal sealed class ClipBpe
         });
     }
 
-    /// <summary>Ids of text already cleaned by <see cref="ClipTextCleaner"/>, without start and end tokens.</summary>
+    /// <summary>
+    /// Ids of text already cleaned by <see cref="ClipTextCleaner"/>, without start and end tokens (the caller adds
+    /// them: the library's own <c>BeginningOfSentenceToken</c> option leaves them out of an empty text's ids).
+    /// </summary>
     public IReadOnlyList<int> Encode(string cleanedText) =>
-        cleanedText.Length == 0 ? [] : _bpe.EncodeToIds(cleanedText, considerPreTokenization: true, considerNormalization: false);
+        _bpe.EncodeToIds(cleanedText, considerPreTokenization: true, considerNormalization: false);
 }
