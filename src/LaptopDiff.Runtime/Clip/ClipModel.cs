@@ -9,7 +9,7 @@ namespace LaptopDiff.Runtime.Clip;
 /// <c>text_projection</c> and <c>visual_projection</c> into one embedding space, and the learned temperature
 /// <c>logit_scale</c> (a log). PickScore ships its weights in this class too.
 /// </summary>
-public sealed class ClipModel : nn.Module<Tensor, Tensor>
+public sealed class ClipModel : nn.Module
 {
     public const string WeightsFile = "model.safetensors";
 
@@ -54,9 +54,6 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor>
         model.eval();
         return model;
     }
-
-    /// <summary>transformers' <c>get_image_features</c>: preprocessed pixels [B,3,S,S] -> image embeds [B,P], not normalised.</summary>
-    public override Tensor forward(Tensor pixelValues) => ImageEmbeds(pixelValues);
 
     /// <summary>transformers' <c>get_image_features</c>: preprocessed pixels [B,3,S,S] -> image embeds [B,P], not normalised.</summary>
     public Tensor ImageEmbeds(Tensor pixelValues)

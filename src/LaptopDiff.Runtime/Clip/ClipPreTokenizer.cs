@@ -14,6 +14,13 @@ namespace LaptopDiff.Runtime.Clip;
 /// </summary>
 public sealed class ClipPreTokenizer : PreTokenizer
 {
+    /// <summary>Token strings the pattern keeps whole; they map straight to their vocabulary ids.</summary>
+    public static readonly IReadOnlyList<string> SpecialTokens = ["<|startoftext|>", "<|endoftext|>"];
+
+    private static readonly string[] Contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
+
+    private enum Kind { Space, Letter, Number, Other }
+
     public static ClipPreTokenizer Instance { get; } = new();
 
     private ClipPreTokenizer() { }
@@ -21,13 +28,6 @@ public sealed class ClipPreTokenizer : PreTokenizer
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Split(text);
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text.ToString());
-
-    /// <summary>Token strings the pattern keeps whole; they map straight to their vocabulary ids.</summary>
-    public static readonly IReadOnlyList<string> SpecialTokens = ["<|startoftext|>", "<|endoftext|>"];
-
-    private static readonly string[] Contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
-
-    private enum Kind { Space, Letter, Number, Other }
 
     /// <summary>(start, length) of each piece of <paramref name="text"/>, in order.</summary>
     public static List<(int Start, int Length)> Split(string text)
