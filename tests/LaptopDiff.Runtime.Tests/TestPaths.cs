@@ -10,11 +10,15 @@ public static class TestPaths
 
     public static string DiffusersFixture(string fileName) => Path.Combine(DiffusersFixtures, fileName);
 
-    /// <summary>Tiny SD-1.5/SDXL pipeline folders, their reference outputs, and the real models' configs (<c>configs/</c>).</summary>
+    /// <summary>Tiny SD-1.5/SDXL pipeline folders, a CLIP scorer, their reference outputs, and the real models' configs (<c>configs/</c>).</summary>
     public static string SdPipelines =>
         Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "sd-pipelines"));
 
     public static string SdPipeline(string relativePath) => Path.Combine(SdPipelines, relativePath);
+
+    /// <summary>Shared data sets (e.g. PartiPrompts.tsv).</summary>
+    public static string SharedData(string fileName) =>
+        Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data", fileName));
 
     private static string FindRepoRoot()
     {
