@@ -1,5 +1,5 @@
 using System.CommandLine;
-using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Cli.Commands;
 

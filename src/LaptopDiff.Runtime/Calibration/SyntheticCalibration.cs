@@ -1,4 +1,5 @@
 using System.Globalization;
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
-using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Runtime.Evaluation;
 

@@ -1,4 +1,5 @@
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Randomness;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Training;
@@ -14,7 +15,6 @@ public sealed class TrainingData
 {
     private readonly CalibrationSet _set;
     private readonly TrainingOptions _options;
-    private readonly double[] _alphasCumprod;
     private readonly long _nullLabel;
     private int _epoch = -1;
     private int[] _order = [];
@@ -24,7 +24,7 @@ public sealed class TrainingData
     {
         _set = set;
         _options = options;
-        _alphasCumprod = options.Schedule.Validate().AlphasCumprod();
+        options.Schedule.Validate();
         _nullLabel = nullLabel;
         if (set.Labels is not null && nullLabel < 0) throw new ArgumentException("a labelled set needs the conditioner's null label", nameof(nullLabel));
     }
@@ -41,8 +41,6 @@ public sealed class TrainingData
         long start = Position(step, micro);
         var index = new long[b];
         var t = new long[b];
-        var signal = new float[b];
-        var sigma = new float[b];
         var drop = new bool[b];
         long perSample = _set.Latents.shape.Skip(1).Aggregate(1L, (p, d) => p * d);
         var noise = new float[b * perSample];
@@ -53,16 +51,14 @@ public sealed class TrainingData
             t[i] = Math.Min(steps - 1, (long)(new SeededRandom(_options.Seed, RandomPurpose.TrainingTimesteps, p).Uniform(0) * steps));
             new SeededRandom(_options.Seed, RandomPurpose.TrainingNoise, p).FillNormal(noise.AsSpan((int)(i * perSample), (int)perSample));
             drop[i] = new SeededRandom(_options.Seed, RandomPurpose.ConditioningDropout, p).Uniform(0) < _options.ConditioningDropout;
-            signal[i] = (float)Math.Sqrt(_alphasCumprod[t[i]]);
-            sigma[i] = (float)Math.Sqrt(1 - _alphasCumprod[t[i]]);
         }
 
         using var scope = NewDisposeScope();
         var idx = tensor(index);
         var x0 = _set.Latents.index_select(0, idx);                                        // [B,C,H,W]
-        var shape = new long[] { b, 1, 1, 1 };
         var eps = tensor(noise).reshape(x0.shape);
-        var xt = tensor(signal).reshape(shape) * x0 + tensor(sigma).reshape(shape) * eps;
+        var timesteps = tensor(t);                                                          // [B]
+        var xt = _options.Schedule.AddNoise(x0, eps, timesteps);
         var keep = tensor(drop.Select(d => !d).ToArray());                                   // [B] bool
         Tensor? labels = null, context = null;
         if (_set.Labels is { } all)
@@ -72,7 +68,7 @@ public sealed class TrainingData
         return new TrainingBatch
         {
             Noisy = xt.MoveToOuterDisposeScope(),
-            Timesteps = tensor(t).MoveToOuterDisposeScope(),
+            Timesteps = timesteps.MoveToOuterDisposeScope(),
             Noise = eps.MoveToOuterDisposeScope(),
             Labels = labels?.MoveToOuterDisposeScope(),
             Context = context?.MoveToOuterDisposeScope(),

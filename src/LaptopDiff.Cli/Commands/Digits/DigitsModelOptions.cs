@@ -1,8 +1,8 @@
 using System.CommandLine;
 using LaptopDiff.Runtime;
-using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Training;
 using LaptopDiff.Runtime.Weights;

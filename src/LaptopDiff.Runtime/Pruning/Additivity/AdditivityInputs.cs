@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;
 

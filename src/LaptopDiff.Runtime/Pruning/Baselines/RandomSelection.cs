@@ -1,4 +1,4 @@
-using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Spec;
 
 namespace LaptopDiff.Runtime.Pruning.Baselines;

@@ -1,4 +1,4 @@
-namespace LaptopDiff.Runtime.Calibration;
+namespace LaptopDiff.Runtime.Randomness;
 
 /// <summary>
 /// Counter-based random numbers: value k of stream (seed, purpose, index) is a pure function of those
