@@ -1,3 +1,5 @@
+using System.CommandLine;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Diffusers;
 using LaptopDiff.Runtime.Inputs;
@@ -8,14 +10,20 @@ using LaptopDiff.Spec;
 namespace LaptopDiff.Cli;
 
 /// <summary>
-/// Runs a verb's body and maps failures to exit codes and one clear message on stderr: bad input
-/// files are exit 2, anything else exit 3. Verbs write outputs atomically, so a failure leaves none.
+/// Runs a verb's body after applying the shared options (<see cref="ThreadsOption.Apply"/>), and maps failures to
+/// one clear message on stderr and the exit code of <see cref="ExitCodes"/>: a wrong command line (including an
+/// option value the runtime rejects, named by its flag) is exit 1, bad input files exit 2, anything else exit 3.
+/// Verbs write outputs atomically, so a failure leaves none.
 /// </summary>
 public static class CommandRunner
 {
-    public static int Run(CliContext context, Func<int> body)
+    public static int Run(CliContext context, ParseResult parse, Func<int> body)
     {
-        int code = RunBody(context, body);
+        int code = RunBody(context, parse.CommandResult.Command, () =>
+        {
+            ThreadsOption.Apply(parse);
+            return body();
+        });
         if (ConvolutionBackend.Checked is { OneDnnCorrect: false } check)
             context.Error.WriteLine(check.FallbackApplied
                 ? $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}); this run used libtorch's native convolution instead (correct, slower)."
@@ -23,7 +31,7 @@ public static class CommandRunner
         return code;
     }
 
-    private static int RunBody(CliContext context, Func<int> body)
+    private static int RunBody(CliContext context, Command command, Func<int> body)
     {
         try
         {
@@ -33,6 +41,16 @@ public static class CommandRunner
         {
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Usage;
+        }
+        catch (SettingException e)
+        {
+            context.Error.WriteLine($"error: {SettingFlags.Describe(e, command)}");
+            return ExitCodes.Usage;
+        }
+        catch (InputException e)
+        {
+            context.Error.WriteLine($"error: {SettingFlags.Describe(e, command)}");
+            return ExitCodes.InputError;
         }
         catch (Exception e) when (IsInputError(e))
         {
@@ -47,8 +65,8 @@ public static class CommandRunner
     }
 
     private static bool IsInputError(Exception e) => e is SpecException or DiffusersConfigException or WeightsException
-        or FileNotFoundException or DirectoryNotFoundException or InputException or PipelineException;
+        or FileNotFoundException or DirectoryNotFoundException or PipelineException;
 }
 
-/// <summary>An option value out of range (e.g. <c>--batch 0</c>): the command line is wrong, exit 1.</summary>
+/// <summary>The command line is wrong (conflicting options, a value out of range such as <c>--batch 0</c>): exit 1.</summary>
 public sealed class UsageException(string message) : Exception(message);

@@ -1,12 +1,15 @@
 namespace LaptopDiff.Cli;
 
-/// <summary>Process exit codes, documented in the README's CLI reference.</summary>
+/// <summary>Process exit codes, the same for every command (docs/cli.md).</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;
-    /// <summary>Bad command line (unknown option, missing argument): System.CommandLine's parse errors.</summary>
+    /// <summary>
+    /// The command line is wrong: System.CommandLine's parse errors (unknown option, missing or malformed value,
+    /// <c>--threads 0</c>), conflicting options, and option values the command or the runtime rejects.
+    /// </summary>
     public const int Usage = 1;
-    /// <summary>Bad input files: spec, config, weights, inputs.</summary>
+    /// <summary>Bad input files: spec, config, weights, data, criterion, checkpoints that do not fit the run.</summary>
     public const int InputError = 2;
     /// <summary>Failure while running (out of memory, NaN, a bug).</summary>
     public const int RuntimeFailure = 3;

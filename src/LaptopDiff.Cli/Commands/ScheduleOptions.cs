@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Cli.Commands;
@@ -22,8 +24,8 @@ public sealed class ScheduleOptions
         foreach (var option in All) command.Options.Add(option);
     }
 
-    /// <summary>The schedule the options name, validated (a bad value is an input error, exit 2).</summary>
-    public NoiseSchedule Read(ParseResult parse) => Sweep.InputChecks.Checked(() => new NoiseSchedule
+    /// <summary>The schedule the options name, validated (a bad value is a usage error, exit 1).</summary>
+    public NoiseSchedule Read(ParseResult parse) => OptionValues.Checked(() => new NoiseSchedule
     {
         Kind = NoiseSchedule.ParseKind(parse.GetValue(Kind)!),
         BetaStart = parse.GetValue(BetaStart),

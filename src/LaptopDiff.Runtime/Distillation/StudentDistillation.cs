@@ -47,7 +47,8 @@ public static class StudentDistillation
         using var conditioner = request.Conditioner != null ? ClassConditioner.Load(request.Conditioner) : null;
         using var set = CalibrationSet.Load(request.DataPath, request.Teacher, conditioner);
         if (set.Labels is null && conditioner != null)
-            throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; --conditioner is only for sets of class labels");
+            throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; a class conditioner is only for sets of class labels",
+                nameof(request.Conditioner));
 
         using var teacher = new UNet2DCondition(request.Teacher);
         WeightLoader.Load(teacher, request.TeacherWeights, strict: true);

@@ -98,7 +98,8 @@ public static class SweepRunner
         if (differences.Count > 0)
             throw new InputException(
                 $"'{partialPath}' holds a partial sweep with other settings, so it cannot be resumed: {string.Join("; ", differences)}. " +
-                "Rerun with the settings it was started with, write to another --output, or delete the partial file to start over.");
+                "Rerun with the settings it was started with, write to another output file, or delete the partial file to start over.",
+                nameof(SweepRequest.OutputPath));
         // current paths (files may have moved), the partial's measurements and counters
         return new SweepRecord(identity, units, partial.Losses)
         {

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Spec;
 using Spectre.Console;
@@ -10,13 +12,20 @@ namespace LaptopDiff.Cli.Commands.Inspect;
 /// <summary><c>laptop-diff inspect --spec SPEC [--json]</c>: the layer table and totals, without allocating weights.</summary>
 public static class InspectCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json", Required = true };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object instead of the table" };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec();
+    private static readonly JsonOption JsonOption = CommonOptions.Json("total_params and units (id, kind, stage, params, prunable, reason)");
+
+    private const string Details = """
+        The layer table of a spec, computed without allocating weights: every component's diffusers key
+        prefix, kind, stage and exact parameter count, and for each unit whether it is prunable and, if
+        not, why. Totals follow: parameters, units, and the prunable units with their share. A pruned spec
+        shows its base's count and the units it removes.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("inspect", "Print a U-Net's layer table: every unit, its parameters and whether it is prunable") { SpecOption, JsonOption };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        var command = new VerbCommand("inspect", "Print a U-Net's layer table: every unit, its parameters and whether it is prunable", Details) { SpecOption, JsonOption };
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var path = parse.GetValue(SpecOption)!.FullName;
             var layout = SpecFiles.LoadLayout(path);

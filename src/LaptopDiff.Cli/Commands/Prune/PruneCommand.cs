@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.IO;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Weights;
@@ -22,7 +24,7 @@ public static class PruneCommand
     /// <summary>The placeholder a multi-ratio output path holds; it becomes the ratio in percent (<c>30</c> for 0.3).</summary>
     public const string RatioPlaceholder = "{ratio}";
 
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml) the criterion was measured on", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml) the criterion was measured on");
     private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
     private static readonly Option<long?> RandomOption = new("--random")
     {
@@ -38,11 +40,9 @@ public static class PruneCommand
                       "one pruned spec per ratio, and OUTPUT must then contain {ratio} (replaced by the percent, e.g. 30) or be a folder",
         AllowMultipleArgumentsPerToken = false,
     };
-    private static readonly Option<string> OutputOption = new("--output", "-o")
-    {
-        Description = "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
-                      "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder",
-    };
+    private static readonly Option<string> OutputOption = CommonOptions.Output<string>(
+        "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
+        "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder", required: false);
     private static readonly Option<FileInfo?> WeightsOption = new("--weights") { Description = "The teacher's weights (.safetensors, diffusers keys); with --student-weights" };
     private static readonly Option<string?> StudentWeightsOption = new("--student-weights")
     {
@@ -50,16 +50,38 @@ public static class PruneCommand
                       "With several ratios it must contain {ratio} or be a folder (<spec>.pruned<percent>.safetensors)",
     };
     private static readonly Option<string?> NameOption = new("--name") { Description = "Class name of the pruned model (default <BaseName>Pruned<percent>); with several ratios it must contain {ratio}" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object instead of text (one ratio: its figures; several: total_params and a 'solutions' list)" };
+    private static readonly JsonOption JsonOption = CommonOptions.Json("one ratio: its figures; several: total_params and a 'solutions' list");
+
+    private const string Details = """
+        Three ways to choose the units, each written as a pruned spec (base: SPEC relative to the output's
+        folder, removed: and provenance) and, with --weights and --student-weights, the student's initial
+        weights: the teacher's tensors minus the removed units', copied from the file. Everything is
+        solved and checked before the first file is written.
+
+        The knapsack (--criterion C --ratio R): removes the units of least summed loss with removed params
+        >= R x total, exactly. Several ratios (--ratio 0.3 --ratio 0.5, or 0.3,0.5) print the Pareto
+        frontier and write one spec each. A bad criterion (LD0014, LD0015) or ratio (LD0016) is exit 2.
+
+        A preset (--preset NAME), a handcrafted baseline with provenance method "preset NAME": bk-sdm-base
+        (the second ResNet+attention pair of each down stage, the middle pair of each up stage; SD-1.5:
+        579,384,964 params), bk-sdm-small (also the mid block; 482,346,884), ssd-1b (SSD-1B's transformer
+        depths and ResNet-only mid; SDXL: 1,331,334,404, SSD-1B's exact keys). Rules over the structure,
+        so they fit any spec of that shape; one that does not fit is exit 2 saying why. --json: preset,
+        ratio, removed, mid, removed_params, total_params, remaining_params. More in docs/pruning.md.
+
+        The random baseline (--random SEED --ratio R): prunable units in an order seeded by SEED until the
+        removed parameters reach ceil(R x P), the selection compare scores as random; --json as for
+        --preset.
+        """;
 
     public static Command Create(CliContext context)
     {
         PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
-        var command = new Command("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)")
+        var command = new VerbCommand("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)", Details)
         {
             SpecOption, CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var spec = parse.GetValue(SpecOption)!.FullName;
             var criterion = parse.GetValue(CriterionOption)?.FullName;

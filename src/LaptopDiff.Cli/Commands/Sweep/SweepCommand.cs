@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Kernels;
 using LaptopDiff.Runtime.Calibration;
-using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Specs;
 using TorchSharp;
@@ -15,31 +16,43 @@ namespace LaptopDiff.Cli.Commands.Sweep;
 /// </summary>
 public static class SweepCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's *.unet.yaml spec or diffusers config.json", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's *.unet.yaml spec or diffusers config.json");
     private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors, diffusers key names)", Required = true };
     private static readonly Option<FileInfo> CalibrationOption = new("--calibration") { Description = "Calibration set (.safetensors or NAME-00001-of-0000N shards; see src/LaptopDiff.Runtime/Calibration/README.md)", Required = true };
-    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "Criterion file to write (JSON); CRITERION.json.partial and CRITERION.sweep.json go beside it", Required = true };
+    private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("Criterion file to write (JSON); CRITERION.json.partial and CRITERION.sweep.json go beside it");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Calibration samples per forward", DefaultValueFactory = _ => 16 };
     private static readonly Option<int> AblationsOption = new("--ablations-per-forward") { Description = "Consecutive units ablated in one suffix forward of batch A x B", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> ShardOption = new("--shard") { Description = "k/n: sweep only units i with i % n == k-1 (merge the n criteria with 'merge')", DefaultValueFactory = _ => "1/1" };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
-    private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the timesteps and noise", DefaultValueFactory = _ => 0 };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly Option<long> SeedOption = CommonOptions.Seed("the timesteps and noise");
     private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<bool> NaiveOption = new("--naive") { Description = "Reference strategy: one full masked forward per unit (for verification and timing)" };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Loss reduction: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object with the figures" };
+    private static readonly JsonOption JsonOption = CommonOptions.Json("the run's figures and each unit's loss");
+
+    private const string Details = """
+        The LAPTOP criterion: each prunable unit's output loss, the mean over samples of the per-sample
+        MSE between the output with the unit removed (eps_-i) and the full model's (eps_T), with its
+        standard error. The teacher's activations before each unit are cached, so a unit costs a suffix
+        forward. Timesteps cover the whole training schedule; noise comes from --seed.
+
+        Progress goes to stderr with an ETA. A killed sweep resumes from CRITERION.json.partial when run
+        again with the same settings; --shard k/n splits the units over n runs that merge joins. --naive
+        is the plain reference (one full masked forward per unit). More in
+        src/LaptopDiff.Runtime/Pruning/Sweep.md.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial")
+        var command = new VerbCommand("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial", Details)
         {
             SpecOption, WeightsOption, CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ThreadsOption,
             SeedOption, NaiveOption, KernelsOption, JsonOption,
         };
         ScheduleFlags.AddTo(command);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            var options = InputChecks.Checked(() => new SweepOptions
+            var options = OptionValues.Checked(() => new SweepOptions
             {
                 BatchSize = parse.GetValue(BatchOption),
                 AblationsPerForward = parse.GetValue(AblationsOption),
@@ -51,10 +64,8 @@ public static class SweepCommand
                     Schedule = ScheduleFlags.Read(parse),
                 },
             }.Validate());
-            var preference = InputChecks.Checked(() => KernelSelectionOptions.ParsePreference(parse.GetValue(KernelsOption)!));
+            var preference = OptionValues.Checked(() => KernelSelectionOptions.ParsePreference(parse.GetValue(KernelsOption)!));
             int? threads = parse.GetValue(ThreadsOption);
-            if (threads is < 1) throw new InputException($"--threads must be at least 1, got {threads}");
-            if (threads is int t) torch.set_num_threads(t);
             bool json = parse.GetValue(JsonOption);
 
             var request = new SweepRequest
@@ -105,15 +116,5 @@ public static class SweepCommand
         string resumed = o.UnitsResumed > 0 ? FormattableString.Invariant($" ({o.UnitsResumed} units were complete in the partial file)") : "";
         context.Out.WriteLine(FormattableString.Invariant(
             $"wrote {o.CriterionPath}: {o.Criterion.Units.Count} units over {r.Identity.Samples} samples (shard {r.Identity.Shard}); this run: {o.TeacherForwardsThisRun} teacher forwards, {o.AblatedForwardsThisRun} ablated forwards, {o.SecondsThisRun:F2} s{resumed}; in all: {r.TeacherForwards} teacher forwards, {r.ElapsedSeconds:F2} s. Record: {o.RecordPath}"));
-    }
-}
-
-/// <summary>Option values that a runtime type rejects with <see cref="ArgumentException"/> are the user's input errors (exit 2).</summary>
-internal static class InputChecks
-{
-    public static T Checked<T>(Func<T> make)
-    {
-        try { return make(); }
-        catch (ArgumentException e) { throw new InputException(e.Message); }
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Training;
 
@@ -11,19 +13,34 @@ namespace LaptopDiff.Cli.Commands.Train;
 /// </summary>
 public static class TrainCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The model's *.unet.yaml spec or diffusers config.json", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The model's *.unet.yaml spec or diffusers config.json");
     private static readonly Option<string> ConditionerOption = new("--conditioner") { Description = "For sets of class labels: new:CLASSES:TOKENS (a new learned token embedding, trained jointly) or a conditioner .safetensors" };
     private static readonly Option<FileInfo> InitOption = new("--init") { Description = "Initial U-Net weights (default: seeded fresh initialisation)" };
+
+    private const string Details = """
+        Trains on the eps-prediction loss: AdamW, timesteps uniform over the training schedule
+        (--schedule, --beta-start, --beta-end, --train-steps); data order, noise and dropout seeded per
+        sample position. Data in the calibration format; a set of class labels needs a conditioner,
+        trained jointly.
+
+        Writes OUTPUT/checkpoints/step-N.safetensors (atomic, the last K kept: weights, AdamW moments,
+        EMA, step, run identity), OUTPUT/log.jsonl (every step's terms) and at the end unet.safetensors
+        with unet.conditioner.safetensors (unet-ema* with --ema), loss.png and train.json.
+
+        --resume continues exactly (bitwise equal to an uninterrupted run) and refuses a checkpoint of
+        other inputs or options (exit 2). SIGINT/SIGTERM writes a checkpoint and exits 130; a NaN or
+        infinite loss or gradient stops with the step and term (exit 3), keeping the last good checkpoint.
+        """;
 
     public static Command Create(CliContext context)
     {
         var shared = new TrainingOptionSet();
-        var command = new Command("train", "Train a U-Net from scratch (eps-prediction); resumable checkpoints, log.jsonl, final OUTPUT/unet.safetensors")
+        var command = new VerbCommand("train", "Train a U-Net from scratch (eps-prediction); resumable checkpoints, log.jsonl, final OUTPUT/unet.safetensors", Details)
         {
             SpecOption, ConditionerOption, InitOption,
         };
         shared.AddTo(command);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var options = shared.Read(parse);
             string? conditioner = parse.GetValue(ConditionerOption);

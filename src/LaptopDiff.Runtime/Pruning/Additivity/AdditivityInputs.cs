@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;
@@ -36,7 +37,7 @@ public sealed class AdditivityInputs : IDisposable
     /// </summary>
     public static AdditivityInputs FromCalibration(CalibrationSet set, NoisingSettings noising, int batchSize)
     {
-        if (batchSize < 1) throw new ArgumentException($"--batch must be at least 1, got {batchSize}");
+        if (batchSize < 1) throw new SettingException(nameof(batchSize), batchSize, "must be at least 1");
         var noise = new CalibrationNoising(set.Count, noising);
         var batches = new List<UNetInputs>();
         for (int start = 0; start < set.Count; start += batchSize)
@@ -55,7 +56,7 @@ public sealed class AdditivityInputs : IDisposable
     /// </summary>
     public static AdditivityInputs Synthetic(UNetLayout layout, int samples, long seed, int batchSize, int tokens = 77, NoiseSchedule? schedule = null)
     {
-        if (samples < 1) throw new ArgumentException($"--synthetic must be at least 1, got {samples}");
+        if (samples < 1) throw new SettingException(nameof(samples), samples, "must be at least 1");
         string temp = Path.Combine(Path.GetTempPath(), $"laptopdiff-additivity-{Guid.NewGuid():N}.safetensors");
         try
         {
