@@ -20,8 +20,7 @@ namespace LaptopDiff.Generators.Pipeline
                     // The base's own problems are reported on the base file; here only say it is unusable.
                     var (baseLayout, _) = LayoutBuilder.Build(resolved.BaseSpec, resolved.BasePath ?? "");
                     if (baseLayout == null)
-                        return Failed(resolved, new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
-                            $"base spec '{resolved.Spec.Base}' has errors (reported on {SpecResolver.BaseFileName(resolved.BasePath ?? "")}); fix them first",
+                        return Failed(resolved, new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, $"base spec '{resolved.Spec.Base}' has errors (reported on {SpecResolver.BaseFileName(resolved.BasePath ?? "")}); fix them first",
                             resolved.Path, resolved.Spec.BaseSource.IsKnown ? resolved.Spec.BaseSource : new SourceSpan(1, 1, 1, 1)));
                 }
 

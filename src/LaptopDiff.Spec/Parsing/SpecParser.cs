@@ -23,7 +23,7 @@ namespace LaptopDiff.Spec
             var diagnostics = new List<SpecDiagnostic>();
             if (text == null)
             {
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", "the spec file could not be read", path, default));
+                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "the spec file could not be read", path, default));
                 return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             }
 
@@ -32,31 +32,28 @@ namespace LaptopDiff.Spec
             {
                 if (YamlSafety.TooDeep(text, MaxDepth) is SourceSpan deep)
                 {
-                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                        $"YAML nested more than {MaxDepth} levels deep; a spec needs a handful", path, deep));
+                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, $"YAML nested more than {MaxDepth} levels deep; a spec needs a handful", path, deep));
                     return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
                 }
                 var stream = new YamlStream();
                 stream.Load(new StringReader(text));
                 if (stream.Documents.Count == 0 || !(stream.Documents[0].RootNode is YamlMappingNode m))
                 {
-                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                        "a spec must be a YAML mapping with at least 'name', 'down', 'mid' and 'up'", path, new SourceSpan(1, 1, 1, 1)));
+                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "a spec must be a YAML mapping with at least 'name', 'down', 'mid' and 'up'", path, new SourceSpan(1, 1, 1, 1)));
                     return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
                 }
                 root = m;
             }
             catch (YamlException e)
             {
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", YamlSafety.CleanMessage(e.Message), path,
+                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, YamlSafety.CleanMessage(e.Message), path,
                     new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column)));
                 return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             }
             catch (InvalidOperationException e)
             {
                 // YamlDotNet throws this (not YamlException) for some malformed input, e.g. duplicate anchors.
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                    "malformed YAML after this point (an unclosed '[' or '{'?): " + e.Message, path, YamlSafety.LastGoodPosition(text)));
+                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "malformed YAML after this point (an unclosed '[' or '{'?): " + e.Message, path, YamlSafety.LastGoodPosition(text)));
                 return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             }
 

@@ -189,7 +189,7 @@ namespace LaptopDiff.Spec
             _diagnostics.Add(Diag(SpecDiagnosticIds.MissingKey, Span, $"{_context} needs '{key}'"));
 
         private SpecDiagnostic Diag(string id, SourceSpan span, string message) =>
-            new SpecDiagnostic(id, SpecDiagnosticIds.TitleOf(id), message, _path, span);
+            new SpecDiagnostic(id, message, _path, span);
 
         private KeyValuePair<YamlNode, YamlNode>? Find(string key)
         {

@@ -94,7 +94,7 @@ namespace LaptopDiff.Spec
             public Reader(string path, List<SpecDiagnostic> diagnostics) { _path = path; _diagnostics = diagnostics; }
 
             public void Report(SourceSpan span, string message) =>
-                _diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidCriterion, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InvalidCriterion), message, _path, span));
+                _diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidCriterion, message, _path, span));
 
             public CriterionFile ReadFile(Map root)
             {
