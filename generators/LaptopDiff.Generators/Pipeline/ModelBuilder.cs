@@ -39,26 +39,12 @@ namespace LaptopDiff.Generators.Pipeline
         private static BuildResult Failed(ResolvedSpec resolved, SpecDiagnostic d) =>
             new BuildResult(resolved.Path, null, new[] { DiagnosticInfo.From(d, resolved.Lines) }.ToEquatableArray());
 
-        private static UNetClassModel ToModel(UNetLayout layout, ResolvedSpec resolved, GeneratorOptions options)
-        {
-            var spec = layout.Spec;
-            var fileName = SpecResolver.BaseFileName(resolved.Path);
-            var baseFile = resolved.BasePath != null ? SpecResolver.BaseFileName(resolved.BasePath) : null;
-            var header = baseFile != null
-                ? $"{spec.Name}: {baseFile} with {layout.Removed.Count} unit{(layout.Removed.Count == 1 ? "" : "s")} removed (from {fileName})"
-                : $"{spec.Name} (from {fileName})";
-            return new UNetClassModel(
+        private static UNetClassModel ToModel(UNetLayout layout, ResolvedSpec resolved, GeneratorOptions options) =>
+            new UNetClassModel(
                 Namespace: options.Namespace,
-                ClassName: GeneratorOptions.Identifier(spec.Name),
-                SpecFileName: fileName,
-                Description: spec.Description,
-                BaseFileName: baseFile,
-                TotalParamCount: layout.TotalParamCount,
-                BaseParamCount: layout.BaseParamCount,
-                RemovedParamCount: layout.RemovedParamCount,
-                RemovedUnits: layout.Removed,
-                SpecYaml: SpecWriter.Write(spec, header),
-                Layers: LayerInfo.TableOf(layout).ToEquatableArray());
-        }
+                ClassName: GeneratorOptions.Identifier(layout.Spec.Name),
+                SpecFileName: SpecResolver.BaseFileName(resolved.Path),
+                BaseFileName: resolved.BasePath != null ? SpecResolver.BaseFileName(resolved.BasePath) : null,
+                Layout: layout with { Spec = layout.Spec.WithoutSources() });
     }
 }
