@@ -168,7 +168,7 @@ namespace LaptopDiff.Generators.Pipeline
         private static string Normalize(string path) => path.Replace('\\', '/');
 
         private static DiagnosticInfo Info(PruneRequest request, string id, string message) =>
-            DiagnosticInfo.From(new SpecDiagnostic(id, SpecDiagnosticIds.TitleOf(id), message, request.CriterionPath, default), request.Lines);
+            DiagnosticInfo.From(new SpecDiagnostic(id, message, request.CriterionPath, default), request.Lines);
 
         private static PruneOutcome Fail(List<DiagnosticInfo> diagnostics, PruneRequest request, string id, string message)
         {

@@ -48,8 +48,7 @@ namespace LaptopDiff.Generators.Pipeline
         private static EquatableArray<DiagnosticInfo> Single(SpecFile file, UNetSpec spec, string message) =>
             new[]
             {
-                DiagnosticInfo.From(new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
-                    message, file.Path, spec.BaseSource.IsKnown ? spec.BaseSource : new SourceSpan(1, 1, 1, 1)), file.Lines),
+                DiagnosticInfo.From(new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, message, file.Path, spec.BaseSource.IsKnown ? spec.BaseSource : new SourceSpan(1, 1, 1, 1)), file.Lines),
             }.ToEquatableArray();
     }
 }

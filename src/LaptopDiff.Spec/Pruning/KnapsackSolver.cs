@@ -176,8 +176,7 @@ namespace LaptopDiff.Spec
                 if (diagnostics.Count == 0 && layout.Removed.Count > 0)
                     diagnostics = new[]
                     {
-                        new SpecDiagnostic(SpecDiagnosticIds.CriterionMismatch, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.CriterionMismatch),
-                            $"{layout.Spec.Name} already removes {layout.Removed.Count} units; pruning starts from the full model's layout (its base spec)",
+                        new SpecDiagnostic(SpecDiagnosticIds.CriterionMismatch, $"{layout.Spec.Name} already removes {layout.Removed.Count} units; pruning starts from the full model's layout (its base spec)",
                             criterion.Path, default),
                     }.ToEquatableArray();
                 if (diagnostics.Count > 0) return null;
@@ -198,7 +197,7 @@ namespace LaptopDiff.Spec
                               $"but its {Ids.Length} prunable units hold only {N(PrunableParams)}: the maximum achievable ratio is {Num(max)}";
                 }
                 return message == null ? null
-                    : new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, path, span);
+                    : new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, message, path, span);
             }
 
             public void RequireRatio(double ratio, string path)

@@ -51,9 +51,9 @@ public static class InspectCommand
             prunable_params = live.Where(c => c.Prunable).Sum(c => c.ParamCount),
             units = live.Where(c => c.IsUnit).Select(c => new
             {
-                id = c.Id, kind = KindName(c.Kind), stage = c.Stage, @params = c.ParamCount, prunable = c.Prunable, reason = c.Reason,
+                id = c.Id, kind = KindName(c.Kind), stage = c.Stage.Label, @params = c.ParamCount, prunable = c.Prunable, reason = c.Reason,
             }),
-            components = live.Select(c => new { id = c.Id, kind = KindName(c.Kind), stage = c.Stage, @params = c.ParamCount, unit = c.IsUnit }),
+            components = live.Select(c => new { id = c.Id, kind = KindName(c.Kind), stage = c.Stage.Label, @params = c.ParamCount, unit = c.IsUnit }),
         };
     }
 
@@ -68,7 +68,7 @@ public static class InspectCommand
         foreach (var c in layout.Components.Where(c => !layout.IsRemoved(c.Id)))
         {
             table.AddRow(
-                (index++).ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Id), KindName(c.Kind), c.Stage,
+                (index++).ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Id), KindName(c.Kind), c.Stage.Label,
                 c.ParamCount.ToString("N0", CultureInfo.InvariantCulture),
                 c.IsUnit ? (c.Prunable ? "yes" : "no") : "-", Markup.Escape(c.Reason));
         }

@@ -293,7 +293,7 @@ public static class PruneCommand
     }
 
     private static SpecException Ratio(string message) =>
-        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, "--ratio", default) });
+        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, message, "--ratio", default) });
 
     /// <summary>An output path: {ratio} replaced, or a file named <paramref name="defaultName"/> in a folder.</summary>
     internal static string Resolve(string arg, string pct, bool multi, string option, string defaultName)

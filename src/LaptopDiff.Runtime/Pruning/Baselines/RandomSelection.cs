@@ -44,5 +44,5 @@ public static class RandomSelection
     }
 
     private static SpecException Infeasible(string message) =>
-        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, "ratio", default) });
+        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, message, "ratio", default) });
 }
