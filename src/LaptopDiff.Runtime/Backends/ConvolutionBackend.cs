@@ -19,16 +19,17 @@ public sealed record ConvolutionCheck(
 
 /// <summary>
 /// Runs every convolution of the runtime, correct and fast on CPUs where oneDNN's float32 convolution kernels
-/// return wrong values. Seen on an AMD Zen 5 (family 26) virtual machine with libtorch 2.10: 3x3 convolutions with
-/// more than 16 input channels not a multiple of 16, input gradients of 3x3 convolutions whose output channels are
-/// not a multiple of 16 (every U-Net's <c>conv_out</c>), and input gradients of stride-2 convolutions whose input
-/// channels are not a multiple of 32 are off by order 1 or NaN; channel counts that are multiples of those route
-/// to kernels that are right.
+/// return wrong values. Seen on an AMD Zen 5 (family 26) virtual machine with libtorch 2.10, off by order 1 or NaN:
+/// the output of 3x3 convolutions with more than 16 input channels not a multiple of 16; the input gradient of 3x3
+/// convolutions whose output channels are not a multiple of 16 (every U-Net's <c>conv_out</c>); the input gradient
+/// of stride-2 convolutions with more than 16 input channels not a multiple of 32. Channel counts that are multiples
+/// of those route to kernels that are right; 1x1 convolutions and weight gradients were right throughout.
 /// <para>
-/// A process-wide probe runs three such shapes once against float64. Where oneDNN passes (most machines), every
-/// convolution runs as the module's own call and no shape is checked. Where it fails, each convolution signature
-/// gets a <see cref="ConvolutionPlan"/> on first use: the plain form, then forms with the input and/or output
-/// channels zero-padded to multiples of 16, 32 or 64 (fewest multiply-adds first), each checked against float64
+/// A process-wide probe runs three such shapes once against float64 (about 70 ms of CPU with one thread, 200 with
+/// two, mostly oneDNN generating kernels). Where oneDNN passes (most machines), every convolution runs as the
+/// module's own call and no shape is checked. Where it fails, each convolution signature gets a
+/// <see cref="ConvolutionPlan"/> on first use: the plain form, then forms with the input and/or output channels
+/// zero-padded to multiples of 16, 32 or 64 (fewest multiply-adds first), each checked against float64
 /// (<see cref="ConvolutionReference"/>); the first correct one is kept. Only when none is correct is oneDNN
 /// switched off for the process (libtorch's native convolution: correct, but 2.5 to 17 times slower).
 /// </para>
@@ -67,7 +68,7 @@ public static class ConvolutionBackend
     public static IReadOnlyList<ConvolutionPlan> PlansMade =>
         Plans.Values.Where(plan => plan.IsValueCreated).Select(plan => plan.Value).ToList();
 
-    /// <summary>The probe's result (running it, about 10 ms, on first use) and what the plans did so far.</summary>
+    /// <summary>The probe's result (running it on first use) and what the plans did so far.</summary>
     public static ConvolutionCheck Check()
     {
         _ = ProcessProbe.Value;
