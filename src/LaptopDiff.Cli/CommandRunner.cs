@@ -25,9 +25,10 @@ public static class CommandRunner
             return body();
         });
         if (ConvolutionBackend.Checked is { OneDnnCorrect: false } check)
-            context.Error.WriteLine(check.FallbackApplied
-                ? $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}); this run used libtorch's native convolution instead (correct, slower)."
-                : $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}) and could not be switched off; results of this run may be wrong.");
+            context.Error.WriteLine($"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}); " + (
+                check.ShapesWithoutCorrectForm == 0 ? $"{check.ShapesPadded} of the {check.ShapesChecked} convolution shapes of this run used a channel-padded form instead, each checked against float64."
+                : check.FallbackApplied ? $"{check.ShapesWithoutCorrectForm} convolution shape(s) had no correct form, so this run used libtorch's native convolution (correct, slower)."
+                : $"{check.ShapesWithoutCorrectForm} convolution shape(s) had no correct form and oneDNN could not be switched off; results of this run may be wrong."));
         return code;
     }
 

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -54,7 +55,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
         return new DiagonalGaussian(PerImage(images, x =>
         {
             var moments = encoder.forward(x);                                      // [B,2L,h,w]
-            return quant_conv is null ? moments : moments.Consume(quant_conv.forward);
+            return quant_conv is null ? moments : moments.Consume(m => Ops.Conv2d(quant_conv, m));
         }));
     }
 
@@ -62,7 +63,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
     public Tensor Decode(Tensor latents)
     {
         RequireChannels(latents, Config.LatentChannels, nameof(latents));
-        return PerImage(latents, z => post_quant_conv is null ? decoder.forward(z) : post_quant_conv.forward(z).Consume(decoder.forward));
+        return PerImage(latents, z => post_quant_conv is null ? decoder.forward(z) : Ops.Conv2d(post_quant_conv, z).Consume(decoder.forward));
     }
 
     /// <summary>
