@@ -34,6 +34,9 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.PlotLossCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Demo.DemoCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Plot.PlotCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Generate.GenerateCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Tokenize.TokenizeCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.EncodePrompt.EncodePromptCommand.Create(context));
         return root;
     }
 

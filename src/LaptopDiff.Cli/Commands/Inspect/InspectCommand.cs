@@ -7,18 +7,29 @@ using Spectre.Console;
 
 namespace LaptopDiff.Cli.Commands.Inspect;
 
-/// <summary><c>laptop-diff inspect --spec SPEC [--json]</c>: the layer table and totals, without allocating weights.</summary>
+/// <summary>
+/// <c>laptop-diff inspect --spec SPEC [--json]</c>: the layer table and totals; <c>inspect --model DIR [--json]</c>: a pipeline
+/// folder's components (<see cref="InspectModel"/>). Neither allocates weights.
+/// </summary>
 public static class InspectCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json", Required = true };
+    private static readonly Option<FileInfo?> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json" };
+    private static readonly PipelineModelOptions Model = new(required: false);
     private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object instead of the table" };
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("inspect", "Print a U-Net's layer table: every unit, its parameters and whether it is prunable") { SpecOption, JsonOption };
+        var command = new Command("inspect", "Print a U-Net's layer table (--spec): every unit, its parameters and whether it is prunable; or a pipeline folder's " +
+                                             "components (--model): classes, weight dtypes from the file headers, parameter counts from the configs (weight-free and " +
+                                             "tokenizer-free folders work too)") { SpecOption, JsonOption };
+        Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
-            var path = parse.GetValue(SpecOption)!.FullName;
+            var spec = parse.GetValue(SpecOption);
+            var model = parse.GetValue(Model.Model);
+            if ((spec is null) == (model is null)) throw new UsageException("inspect needs one of --spec SPEC (a U-Net) or --model DIR (a pipeline folder)");
+            if (model is not null) return InspectModel.Run(context, model.FullName, parse.GetValue(Model.Variant), parse.GetValue(JsonOption));
+            var path = spec!.FullName;
             var layout = SpecFiles.LoadLayout(path);
             if (parse.GetValue(JsonOption)) context.Out.WriteLine(JsonSerializer.Serialize(ToJson(layout), JsonOptions.Indented));
             else WriteTable(context.Out, layout);
