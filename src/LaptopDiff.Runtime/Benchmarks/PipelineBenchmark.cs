@@ -34,7 +34,7 @@ public sealed record PipelineBenchmarkReport(
     public double DecodingShare => DecodingMs / TotalMs;
 }
 
-/// <summary>Times whole text-to-image calls of a loaded pipeline, stage by stage, from the pipeline's own timings.</summary>
+/// <summary>Times whole text-to-image calls of a loaded pipeline, stage by stage, from the pipeline's own timings; logs each step.</summary>
 public static class PipelineBenchmark
 {
     public static PipelineBenchmarkReport Run(TextToImagePipeline pipeline, PipelineBenchmarkOptions options, Action<string>? log = null)
@@ -50,7 +50,7 @@ public static class PipelineBenchmark
         for (int i = 0; i < options.WarmupRuns + options.MeasuredRuns; i++)
         {
             bool warmup = i < options.WarmupRuns;
-            using var result = pipeline.Generate(request);
+            using var result = pipeline.Generate(request, log is null ? null : new StepLog(log));
             plan = result.Plan;
             var t = result.Timings;
             log?.Invoke($"{(warmup ? "warm-up" : "run")} {(warmup ? i + 1 : i - options.WarmupRuns + 1)}: text {t.TextEncodingMs:F0} ms, " +
@@ -64,5 +64,13 @@ public static class PipelineBenchmark
             Median(t => t.TextEncodingMs), Median(t => t.DenoisingMs),
             UNetBenchmark.Median(runs.SelectMany(r => r.Timings.Steps.Select(s => s.ElapsedMs)).ToList()),
             Median(t => t.DecodingMs), Median(t => t.TotalMs), runs.Select(r => r.Timings.TotalMs).ToList());
+    }
+
+    private sealed class StepLog(Action<string> log) : IProgress<PipelineProgress>
+    {
+        public void Report(PipelineProgress p)
+        {
+            if (p.LastStep is { } step) log($"step {p.StepsDone}/{p.Steps}: {step.ElapsedMs:F0} ms (U-Net batch {step.UNetBatch})");
+        }
     }
 }

@@ -21,7 +21,8 @@ public sealed class GenerateInputErrorTests : IDisposable
     private (int Code, string Error) Generate(string model, params string[] extra)
     {
         string[] steps = extra.Contains("--steps") ? [] : ["--steps", "2"];
-        var (code, _, error) = CliRunner.Run(["generate", "--model", model, .. steps, "--seed", "0", "--output", Output, .. extra]);
+        string[] seed = extra.Contains("--latents") ? [] : ["--seed", "0"];
+        var (code, _, error) = CliRunner.Run(["generate", "--model", model, .. steps, .. seed, "--output", Output, .. extra]);
         return (code, error);
     }
 
@@ -94,6 +95,17 @@ public sealed class GenerateInputErrorTests : IDisposable
         var (code, error) = Generate(PipelineFixtures.Folder(PipelineFixtures.Sd15), "--prompt", "a fox", "--steps", "0");
         Assert.Equal(1, code);
         Assert.Contains("error: --steps must be at least 1, got 0", error);
+        Assert.False(File.Exists(Output));
+    }
+
+    [Fact]
+    public void Latents_and_a_seed_together_are_a_usage_error()
+    {
+        var latents = _temp.File("noise.safetensors");
+        SafetensorsFile.Save(latents, [KeyValuePair.Create("latents", zeros(1, 4, 8, 8))]);
+        var (code, error) = Generate(PipelineFixtures.Folder(PipelineFixtures.Sd15), "--prompt", "a fox", "--latents", latents, "--seed", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("error: --latents and --seed exclude each other", error);
         Assert.False(File.Exists(Output));
     }
 

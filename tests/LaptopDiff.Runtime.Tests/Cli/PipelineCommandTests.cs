@@ -94,7 +94,7 @@ public sealed class PipelineCommandTests : IDisposable
 
         Assert.True(code == 0, error);
         Assert.Contains("transformers CLIPTextModel", output);
-        Assert.Contains("F32 ", output);
+        Assert.Contains("(F32 ", output);
         Assert.Contains("not implemented: samples with DDIMScheduler from its config", output);
         Assert.Contains("total parameters: ", output);
     }

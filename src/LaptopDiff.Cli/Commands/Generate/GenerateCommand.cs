@@ -43,7 +43,9 @@ public static class GenerateCommand
     {
         var command = new Command("generate", "Text to image with a Stable Diffusion 1.x/2.x or SDXL pipeline folder, as diffusers' pipelines compute it " +
                                               "(one batch of all prompts, classifier-free guidance halves in one U-Net batch). Progress goes to stderr. " +
-                                              "A prompt longer than the tokenizer's 77 tokens is cut with a warning, as diffusers does.");
+                                              "A prompt longer than the tokenizer's 77 tokens is cut with a warning, as diffusers does. " +
+                                              "Exit 1: a wrong command line (e.g. --steps 0); exit 2: bad input (folder, weights, tokenizer files, " +
+                                              "prompt file, sizes, latents), nothing written.");
         Model.AddTo(command);
         Prompts.AddTo(command);
         foreach (var option in new Option[]
@@ -66,6 +68,8 @@ public static class GenerateCommand
         var format = OutputFormat(output);
         var scheduler = ParseScheduler(parse.GetValue(SchedulerOption));
         var student = Student(parse);
+        if (parse.GetValue(LatentsOption) is not null && parse.GetValue(SeedOption) is not null)
+            throw new UsageException("--latents and --seed exclude each other: the latents are the starting noise a seed would draw");
         var prompts = Prompts.Read(parse);
 
         // 2. the inputs, checked before any weights load (exit 2)

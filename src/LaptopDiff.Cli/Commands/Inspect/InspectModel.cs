@@ -38,10 +38,9 @@ internal static class InspectModel
         var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape($"{s.ClassName}: {s.Directory}"));
         table.AddColumns("component", "class");
         table.AddColumn(new TableColumn("params").RightAligned());
-        table.AddColumns("dtypes", "files");
+        table.AddColumn("weights (tensors by dtype) or settings");
         foreach (var c in s.Components)
-            table.AddRow(c.Name, Markup.Escape($"{c.Library} {c.ClassName}"), c.ParamCount?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
-                c.DTypes.Count == 0 ? "-" : string.Join(", ", c.DTypes.Select(d => $"{d.Key} {d.Value}")), Markup.Escape(c.Detail));
+            table.AddRow(c.Name, Markup.Escape($"{c.Library} {c.ClassName}"), c.ParamCount?.ToString("N0", CultureInfo.InvariantCulture) ?? "-", Markup.Escape(c.Detail));
         console.Write(table);
         output.WriteLine($"total parameters: {s.TotalParamCount.ToString("N0", CultureInfo.InvariantCulture)}");
         if (s.Unused.Count > 0) output.WriteLine($"unused optional components: {string.Join(", ", s.Unused)}");

@@ -22,7 +22,7 @@ public static class PruneCommand
     /// <summary>The placeholder a multi-ratio output path holds; it becomes the ratio in percent (<c>30</c> for 0.3).</summary>
     public const string RatioPlaceholder = "{ratio}";
 
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml) the criterion was measured on", Required = true };
+    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml, or a diffusers config.json such as a pipeline folder's unet/config.json: the pruned spec then names it as base:, read at run time, not by the build) the criterion was measured on", Required = true };
     private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
     private static readonly Option<long?> RandomOption = new("--random")
     {
