@@ -39,10 +39,13 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
     public bool SliceBatch { get; set; }
 
     /// <summary>A VAE built from a diffusers <c>vae/config.json</c> with every tensor of <paramref name="weightsPath"/> (strict).</summary>
-    public static AutoencoderKL Load(string configPath, string weightsPath)
+    public static AutoencoderKL Load(string configPath, string weightsPath) => Load(configPath, SafetensorsSet.Single(weightsPath));
+
+    /// <summary>From a config and resolved weights: one file or shards (a pipeline component's <see cref="ComponentWeights.Require"/>).</summary>
+    public static AutoencoderKL Load(string configPath, SafetensorsSet weights)
     {
         var vae = new AutoencoderKL(VaeConfigReader.ReadFile(configPath));
-        try { WeightLoader.Load(vae, weightsPath, strict: true); }
+        try { WeightLoader.Load(vae, weights, strict: true); }
         catch { vae.Dispose(); throw; }
         vae.eval();
         return vae;

@@ -55,7 +55,7 @@ internal static class PresetPrune
         var baseRef = Path.GetRelativePath(outputDir, specFull).Replace('\\', '/');
         var date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var yaml = PrunedSpecBuilder.BuildPreset(baseLayout, baseRef, selection, date, nameArg, method);
-        var layout = PruneCommand.ResolveLayout(output, yaml, outputDir);
+        var layout = PruneCommand.ResolveLayout(output, yaml);
         string? student = null;
         IReadOnlyList<SafetensorsEntry>? kept = null;
         if (teacher != null)

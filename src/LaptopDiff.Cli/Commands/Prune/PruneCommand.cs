@@ -24,7 +24,7 @@ public static class PruneCommand
     /// <summary>The placeholder a multi-ratio output path holds; it becomes the ratio in percent (<c>30</c> for 0.3).</summary>
     public const string RatioPlaceholder = "{ratio}";
 
-    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml) the criterion was measured on");
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml, or a diffusers config.json such as a pipeline folder's unet/config.json: the pruned spec then names it as base:, read at run time, not by the build) the criterion was measured on");
     private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
     private static readonly Option<long?> RandomOption = new("--random")
     {
@@ -159,7 +159,7 @@ public static class PruneCommand
             var outputDir = Path.GetDirectoryName(output)!;
             var baseRef = Path.GetRelativePath(outputDir, specFull).Replace('\\', '/');
             var yaml = PrunedSpecBuilder.Build(baseLayout, baseRef, solution, criterionHash, ratio, date, name, criterion.Criterion);
-            var layout = ResolveLayout(output, yaml, outputDir);
+            var layout = ResolveLayout(output, yaml);
             string? student = null;
             IReadOnlyList<SafetensorsEntry>? kept = null;
             if (teacher != null)
@@ -268,7 +268,7 @@ public static class PruneCommand
     internal static UNetLayout LoadFullSpec(string specPath, string what)
     {
         if (!SpecFile(specPath))
-            throw new InputException($"--spec must be a *.unet.yaml spec (a pruned spec names it as 'base:'); got {specPath}. Convert a diffusers config with `laptop-diff import-diffusers` first.");
+            throw new InputException($"--spec must be a *.unet.yaml spec or a diffusers config.json (a pruned spec names it as 'base:'); got {specPath}.");
         var baseLayout = SpecFiles.LoadLayout(specPath);
         if (baseLayout.Spec.Base != null || baseLayout.Removed.Count > 0)
             throw new InputException($"{specPath} is already a pruned spec (base: {baseLayout.Spec.Base}); prune the full model's spec{what}.");
@@ -305,17 +305,8 @@ public static class PruneCommand
         return Path.GetFullPath(arg.Replace(RatioPlaceholder, pct, StringComparison.Ordinal));
     }
 
-    /// <summary>The pruned spec as SpecFiles will load it once written: 'base:' resolved against the output's folder.</summary>
-    internal static UNetLayout ResolveLayout(string output, string yaml, string outputDir)
-    {
-        var parsed = SpecParser.Parse(output, yaml);
-        var resolved = SpecResolver.Resolve(parsed, reference =>
-        {
-            var basePath = Path.Combine(outputDir, reference);
-            return File.Exists(basePath) ? SpecParser.Parse(basePath, File.ReadAllText(basePath)) : null;
-        });
-        return LayoutBuilder.BuildOrThrow(resolved.GetSpecOrThrow(), output);
-    }
+    /// <summary>The pruned spec as SpecFiles will load it once written: 'base:' (YAML or a diffusers config.json) resolved next to the output.</summary>
+    internal static UNetLayout ResolveLayout(string output, string yaml) => LayoutBuilder.BuildOrThrow(SpecFiles.Parse(output, yaml), output);
 
     internal static void RequireFolder(string path)
     {
@@ -323,8 +314,9 @@ public static class PruneCommand
         if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
     }
 
+    // A config.json base (e.g. a pipeline folder's unet/config.json) is resolved at run time; builds compile YAML bases only.
     private static bool SpecFile(string path) => path.EndsWith(".unet.yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase)
-                                                 || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+                                                 || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 
     internal static string Stem(string specPath)
     {
