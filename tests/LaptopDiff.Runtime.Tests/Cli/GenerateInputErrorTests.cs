@@ -90,10 +90,10 @@ public sealed class GenerateInputErrorTests : IDisposable
     }
 
     [Fact]
-    public void Zero_steps_is_a_usage_error()
+    public void Zero_steps_is_an_input_error()
     {
         var (code, error) = Generate(PipelineFixtures.Folder(PipelineFixtures.Sd15), "--prompt", "a fox", "--steps", "0");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("error: --steps must be at least 1, got 0", error);
         Assert.False(File.Exists(Output));
     }

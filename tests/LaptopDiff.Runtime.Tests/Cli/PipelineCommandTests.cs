@@ -33,7 +33,7 @@ public sealed class PipelineCommandTests : IDisposable
     public void Tokenize_refuses_a_tokenizer_the_pipeline_has_not()
     {
         var (code, _, error) = CliRunner.Run("tokenize", "--model", PipelineFixtures.Folder(PipelineFixtures.Sd15), "--tokenizer", "tokenizer_2", "--prompt", "a", "--json");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--tokenizer 'tokenizer_2' is not a tokenizer of this StableDiffusionPipeline (it has tokenizer)", error);
     }
 

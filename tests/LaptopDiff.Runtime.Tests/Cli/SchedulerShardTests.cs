@@ -19,7 +19,7 @@ public sealed class SchedulerShardTests
         SchedulerShard.Resolve("auto", shards, Env(variables)).Shard;
 
     private static string Refused(int? shards, params (string, string)[] variables) =>
-        Assert.Throws<UsageException>(() => SchedulerShard.Resolve("auto", shards, Env(variables))).Message;
+        Assert.Throws<OptionValueException>(() => SchedulerShard.Resolve("auto", shards, Env(variables))).Message;
 
     private static (string, string)[] Slurm(int id, int count, int min, int? step = null, int? max = null) =>
     [
@@ -106,10 +106,10 @@ public sealed class SchedulerShardTests
     }
 
     [Fact]
-    public void Shards_below_one_is_a_parse_error()
+    public void Shards_below_one_is_an_input_error()
     {
         var (code, _, stderr) = CliRunner.Run("sweep", "--spec", "s.unet.yaml", "--weights", "w", "--calibration", "c", "--output", "o.json", "--shard", "auto", "--shards", "0");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--shards must be at least 1, got 0", stderr);
     }
 

@@ -39,7 +39,7 @@ public static class BenchPipelineCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int steps = parse.GetValue(StepsOption), batch = parse.GetValue(BatchOption), runs = parse.GetValue(RunsOption), warmup = parse.GetValue(WarmupOption);
-            if (steps < 1 || batch < 1 || runs < 1 || warmup < 0) throw new UsageException("--steps, --batch and --runs must be at least 1, --warmup at least 0");
+            if (steps < 1 || batch < 1 || runs < 1 || warmup < 0) throw new OptionValueException("--steps, --batch and --runs must be at least 1, --warmup at least 0");
             var options = new PipelineBenchmarkOptions
             {
                 Steps = steps, Batch = batch, Height = parse.GetValue(HeightOption), Width = parse.GetValue(WidthOption), GuidanceScale = parse.GetValue(GuidanceOption),

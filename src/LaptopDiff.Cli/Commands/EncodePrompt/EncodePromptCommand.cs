@@ -37,7 +37,7 @@ public static class EncodePromptCommand
             var prompts = Prompts.Read(parse);
             var output = parse.GetValue(OutputOption)!.FullName;
             if (!output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-                throw new UsageException($"--output {output}: encode-prompt writes a .safetensors file");
+                throw new OptionValueException($"--output {output}: encode-prompt writes a .safetensors file");
             var folder = Model.Open(parse);
             var dir = Path.GetDirectoryName(output);
             if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");

@@ -69,7 +69,7 @@ public static class GenerateCommand
     {
         // 1. the command line
         int steps = parse.GetValue(StepsOption);
-        if (steps < 1) throw new UsageException($"--steps must be at least 1, got {steps}");
+        if (steps < 1) throw new OptionValueException($"--steps must be at least 1, got {steps}");
         var output = parse.GetValue(OutputOption)!.FullName;
         var format = OutputFormat(output);
         var scheduler = ParseScheduler(parse.GetValue(SchedulerOption));
@@ -129,14 +129,14 @@ public static class GenerateCommand
         null => null,
         "ddim" => SchedulerKind.Ddim,
         "euler" => SchedulerKind.EulerDiscrete,
-        _ => throw new UsageException($"--scheduler '{name}' is not one of ddim, euler"),
+        _ => throw new OptionValueException($"--scheduler '{name}' is not one of ddim, euler"),
     };
 
     private static string OutputFormat(string output)
     {
         var ext = Path.GetExtension(output).ToLowerInvariant();
         return ext is ".png" or ".safetensors" ? ext
-            : throw new UsageException($"--output {output}: write a .png (the image or a labelled grid) or a .safetensors (tensors 'latents' and 'image')");
+            : throw new OptionValueException($"--output {output}: write a .png (the image or a labelled grid) or a .safetensors (tensors 'latents' and 'image')");
     }
 
     private static UNetReplacement? Student(ParseResult parse)

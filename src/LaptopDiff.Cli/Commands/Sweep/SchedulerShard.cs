@@ -35,6 +35,7 @@ public static class SchedulerShard
     /// </summary>
     public static ResolvedShard Resolve(string shard, int? shards, Func<string, string?> environment)
     {
+        if (shards is < 1) throw new OptionValueException($"--shards must be at least 1, got {shards}");
         if (!string.Equals(shard, Auto, StringComparison.Ordinal))
         {
             if (shards != null)
@@ -46,13 +47,13 @@ public static class SchedulerShard
         var slurmSet = SlurmArrayVariables.Where(n => Get(n) != null).ToList();
         bool kubernetes = Get(KubernetesIndex) != null;
         if (slurmSet.Count > 0 && kubernetes)
-            throw new UsageException($"--shard auto found the variables of two schedulers, Slurm's ({Show(slurmSet, Get)}) and Kubernetes' ({Show([KubernetesIndex], Get)}); " +
+            throw new OptionValueException($"--shard auto found the variables of two schedulers, Slurm's ({Show(slurmSet, Get)}) and Kubernetes' ({Show([KubernetesIndex], Get)}); " +
                                      "run under one of them, or give --shard k/n");
         if (kubernetes) return FromKubernetes(Get, shards);
         if (slurmSet.Count > 0) return FromSlurm(Get, shards);
         if (Get(SlurmJobId) != null)
-            throw new UsageException($"--shard auto: this Slurm job is not a job array ({SlurmJobId} is set, {SlurmTaskId} is not); submit it with sbatch --array=1-N, or give --shard k/n");
-        throw new UsageException($"--shard auto found no scheduler: it reads a Slurm job array's {SlurmTaskId}, {SlurmTaskCount} and {SlurmTaskMin}, " +
+            throw new OptionValueException($"--shard auto: this Slurm job is not a job array ({SlurmJobId} is set, {SlurmTaskId} is not); submit it with sbatch --array=1-N, or give --shard k/n");
+        throw new OptionValueException($"--shard auto found no scheduler: it reads a Slurm job array's {SlurmTaskId}, {SlurmTaskCount} and {SlurmTaskMin}, " +
                                  $"or a Kubernetes Indexed Job's {KubernetesIndex} with --shards N; none is set. Elsewhere give --shard k/n");
     }
 
@@ -61,7 +62,7 @@ public static class SchedulerShard
     {
         var missing = new[] { SlurmTaskId, SlurmTaskCount, SlurmTaskMin }.Where(n => get(n) == null).ToList();
         if (missing.Count > 0)
-            throw new UsageException($"--shard auto needs a Slurm job array's {SlurmTaskId}, {SlurmTaskCount} and {SlurmTaskMin}; " +
+            throw new OptionValueException($"--shard auto needs a Slurm job array's {SlurmTaskId}, {SlurmTaskCount} and {SlurmTaskMin}; " +
                                      $"{string.Join(" and ", missing)} {(missing.Count == 1 ? "is" : "are")} not set " +
                                      $"(set: {Show(SlurmArrayVariables.Where(n => get(n) != null), get)})");
         int id = Integer(get, SlurmTaskId, min: 0);
@@ -69,15 +70,15 @@ public static class SchedulerShard
         int first = Integer(get, SlurmTaskMin, min: 0);
         int step = get(SlurmTaskStep) != null ? Integer(get, SlurmTaskStep, min: 1) : 1;
         if (get(SlurmTaskMax) != null && Integer(get, SlurmTaskMax, min: 0) != first + (long)step * (count - 1))
-            throw new UsageException($"--shard auto: the Slurm array's ids are not evenly spaced ({Show(SlurmArrayVariables.Skip(1), get)}), " +
+            throw new OptionValueException($"--shard auto: the Slurm array's ids are not evenly spaced ({Show(SlurmArrayVariables.Skip(1), get)}), " +
                                      "as from --array=1,2,9; submit --array=1-N (or MIN-MAX:STEP), or give --shard k/n");
         long offset = (long)id - first;
         if (offset < 0 || offset % step != 0 || offset / step >= count)
-            throw new UsageException($"--shard auto: {SlurmTaskId}={id} is not one of the array's {count} task ids " +
+            throw new OptionValueException($"--shard auto: {SlurmTaskId}={id} is not one of the array's {count} task ids " +
                                      $"{first}{(count > 1 ? $", {first + step}, ..., {first + (long)step * (count - 1)}" : "")} " +
                                      $"({Show(SlurmArrayVariables.Skip(1), get)})");
         if (shards != null && shards != count)
-            throw new UsageException($"--shards {shards} disagrees with the Slurm array's {SlurmTaskCount}={count}; drop --shards or make them equal");
+            throw new OptionValueException($"--shards {shards} disagrees with the Slurm array's {SlurmTaskCount}={count}; drop --shards or make them equal");
         int index = (int)(offset / step);
         return new ResolvedShard(new SweepShard(index + 1, count), $"Slurm array task {id}: {SlurmTaskMin}={first}, step {step}, {count} tasks");
     }
@@ -87,10 +88,10 @@ public static class SchedulerShard
     {
         int index = Integer(get, KubernetesIndex, min: 0);
         if (shards is not int count)
-            throw new UsageException($"--shard auto: {KubernetesIndex}={index} (a Kubernetes Indexed Job) gives no shard count; " +
+            throw new OptionValueException($"--shard auto: {KubernetesIndex}={index} (a Kubernetes Indexed Job) gives no shard count; " +
                                      "add --shards N, equal to the Job's spec.completions");
         if (index >= count)
-            throw new UsageException($"--shard auto: {KubernetesIndex}={index} is outside --shards {count} (indexes 0 to {count - 1}); " +
+            throw new OptionValueException($"--shard auto: {KubernetesIndex}={index} is outside --shards {count} (indexes 0 to {count - 1}); " +
                                      "--shards must equal the Job's spec.completions");
         return new ResolvedShard(new SweepShard(index + 1, count), $"Kubernetes Indexed Job: {KubernetesIndex}={index}, --shards {count}");
     }
@@ -99,7 +100,7 @@ public static class SchedulerShard
     {
         var text = get(name)!;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < min)
-            throw new UsageException($"--shard auto: {name}='{text}' is not {(min == 0 ? "a whole number" : $"a whole number of at least {min}")}");
+            throw new OptionValueException($"--shard auto: {name}='{text}' is not {(min == 0 ? "a whole number" : $"a whole number of at least {min}")}");
         return value;
     }
 

@@ -47,7 +47,7 @@ public static class SweepCommand
         SLURM_ARRAY_TASK_STEP and SLURM_ARRAY_TASK_MAX; --array=1-8 gives shards 1/8 to 8/8, an array
         whose ids are not evenly spaced is refused), or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX
         0 to N-1 gives shards 1/N to N/N, N from --shards, equal to the Job's spec.completions). Missing
-        or inconsistent variables, or both schedulers' at once, are a usage error (exit 1) naming them.
+        or inconsistent variables, or both schedulers' at once, are an input error (exit 2) naming them.
         build/cluster/ holds a Slurm submit script and Kubernetes Jobs that run the shards and then merge
         (docs/pruning.md, "On a cluster").
         """;
@@ -108,15 +108,8 @@ public static class SweepCommand
     }
 
     /// <summary><c>--shards N</c>: the shard count of <c>--shard auto</c> where the scheduler gives none (Kubernetes).</summary>
-    private static Option<int?> ShardCount()
-    {
-        var option = new Option<int?>("--shards") { Description = "With --shard auto: the number of shards, required in a Kubernetes Indexed Job (its spec.completions), checked against a Slurm array's task count" };
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is int n && n < 1) result.AddError($"--shards must be at least 1, got {n}");
-        });
-        return option;
-    }
+    private static Option<int?> ShardCount() =>
+        new("--shards") { Description = "With --shard auto: the number of shards, required in a Kubernetes Indexed Job (its spec.completions), checked against a Slurm array's task count" };
 
     private static void Report(CliContext context, SweepOutcome o, SweepOptions options, IAblationLossReducer reducer, bool json)
     {

@@ -30,7 +30,7 @@ public static class TokenizeCommand
             var folder = PipelineFolder.OpenStructure(parse.GetValue(Model.Model)!.FullName, parse.GetValue(Model.Variant));
             var name = parse.GetValue(TokenizerOption)!;
             var component = folder.Components.FirstOrDefault(c => c.Name == name && c.Kind == ComponentKind.Tokenizer)
-                ?? throw new UsageException($"--tokenizer '{name}' is not a tokenizer of this {folder.ClassName} (it has {string.Join(", ", folder.Components.Where(c => c.Kind == ComponentKind.Tokenizer).Select(c => c.Name))})");
+                ?? throw new OptionValueException($"--tokenizer '{name}' is not a tokenizer of this {folder.ClassName} (it has {string.Join(", ", folder.Components.Where(c => c.Kind == ComponentKind.Tokenizer).Select(c => c.Name))})");
             if (!component.FolderExists) throw new PipelineException($"component '{name}' ({component.ClassName}): its folder {component.Folder} does not exist.");
             var tokenizer = ClipTokenizer.Load(component.Folder);
             var prompt = parse.GetValue(PromptOption)!;

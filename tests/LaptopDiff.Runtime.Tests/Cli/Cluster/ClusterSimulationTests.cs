@@ -84,16 +84,16 @@ public sealed class ClusterSimulationTests(ClusterSimulation sim, ITestOutputHel
     }
 
     [Fact]
-    public void A_process_started_with_unusable_scheduler_variables_stops_with_a_usage_error()
+    public void A_process_started_with_unusable_scheduler_variables_stops_with_an_input_error()
     {
         string[] sweep = ["sweep", "--spec", ClusterSimulation.Spec, "--weights", ClusterSimulation.Weights, "--calibration", sim.Calibration,
             "--output", Path.Combine(sim.Root, "refused.json"), "--shard", "auto"];
         var kubernetes = sim.Start("laptop-diff", sweep, new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = "1" }).Wait();
-        Assert.Equal(1, kubernetes.ExitCode);
+        Assert.Equal(2, kubernetes.ExitCode);
         Assert.Contains("JOB_COMPLETION_INDEX=1 (a Kubernetes Indexed Job) gives no shard count; add --shards N", kubernetes.Error);
         var slurm = sim.Start("laptop-diff", [.. sweep, "--shards", "4"], new Dictionary<string, string>
             { ["SLURM_ARRAY_TASK_ID"] = "2", ["SLURM_ARRAY_TASK_MIN"] = "1", ["SLURM_ARRAY_TASK_COUNT"] = "3" }).Wait();
-        Assert.Equal(1, slurm.ExitCode);
+        Assert.Equal(2, slurm.ExitCode);
         Assert.Contains("--shards 4 disagrees with the Slurm array's SLURM_ARRAY_TASK_COUNT=3", slurm.Error);
         Assert.False(File.Exists(Path.Combine(sim.Root, "refused.json.partial")));
     }
