@@ -38,7 +38,7 @@ public static class PruneRunner
         var teacher = request.TeacherWeights == null ? null : StudentWeights.CheckTeacher(request.TeacherWeights, baseLayout);
         var date = request.Date ?? DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-        var baseSpec = SpecParser.Parse(specPath, File.ReadAllText(specPath));
+        var baseSpec = new SpecParseResult(specPath, baseLayout.Spec, EquatableArray<SpecDiagnostic>.Empty);
         var models = request.Method switch
         {
             PruneMethod.Knapsack k => PlanFrontier(request, k, specPath, baseLayout, baseSpec, date),
@@ -52,11 +52,14 @@ public static class PruneRunner
         return new PruneOutcome(baseLayout, models.Select((m, i) => m with { KeptTensors = kept[i] }).ToList(), teacher?.Entries.Count ?? 0);
     }
 
-    /// <summary>The full (unpruned) model's layout from a *.unet.yaml spec.</summary>
+    /// <summary>
+    /// The full (unpruned) model's layout from a *.unet.yaml spec or a diffusers config.json (a pipeline folder's
+    /// unet/config.json: the pruned spec names it as its base, read at run time, not by the build).
+    /// </summary>
     public static UNetLayout LoadFullSpec(string specPath)
     {
-        if (!new[] { ".yaml", ".yml" }.Any(e => specPath.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-            throw new InputException($"pruning starts from a *.unet.yaml spec (a pruned spec names it as 'base:'); got {specPath}. Convert a diffusers config with `laptop-diff import-diffusers` first.");
+        if (!new[] { ".yaml", ".yml", ".json" }.Any(e => specPath.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+            throw new InputException($"pruning starts from a *.unet.yaml spec or a diffusers config.json (a pruned spec names it as 'base:'); got {specPath}.");
         var layout = SpecFiles.LoadLayout(specPath);
         if (layout.Spec.Base != null || layout.Removed.Count > 0)
             throw new InputException($"{specPath} is already a pruned spec (base: {layout.Spec.Base}); prune the full model's spec.");

@@ -139,9 +139,9 @@ public class PruneCommandTests
 
     [Theory]
     [InlineData("0.99", 2, "LD0016", "maximum achievable ratio")]
-    [InlineData("1.5", 1, "--ratio", "between 0 and 1")]
-    [InlineData("0", 1, "--ratio", "between 0 and 1")]
-    [InlineData("half", 1, "--ratio", "not a number")]
+    [InlineData("1.5", 2, "--ratio", "between 0 and 1")]
+    [InlineData("0", 2, "--ratio", "between 0 and 1")]
+    [InlineData("half", 2, "--ratio", "not a number")]
     public void BadRatiosAreErrorsAndWriteNothing(string ratio, int exit, string id, string text)
     {
         var (temp, spec, criterion) = Setup();

@@ -103,11 +103,11 @@ public static class AdditivityCommand
     {
         if ((calibration == null) == (synthetic == null))
             throw new UsageException("give exactly one of --calibration CALIB and --synthetic N");
-        if (synthetic is < 1) throw new UsageException($"--synthetic must be at least 1, got {synthetic}");
-        if (o.Subsets < 1) throw new UsageException($"--subsets must be at least 1, got {o.Subsets}");
-        if (batch < 1) throw new UsageException($"--batch must be at least 1, got {batch}");
+        if (synthetic is < 1) throw new OptionValueException($"--synthetic must be at least 1, got {synthetic}");
+        if (o.Subsets < 1) throw new OptionValueException($"--subsets must be at least 1, got {o.Subsets}");
+        if (batch < 1) throw new OptionValueException($"--batch must be at least 1, got {batch}");
         if (!(o.MinRatio > 0 && o.MinRatio <= o.MaxRatio && o.MaxRatio < 1))
-            throw new UsageException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
+            throw new OptionValueException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
     }
 
     private static void PrintTable(CliContext context, AdditivityReport report, string output)

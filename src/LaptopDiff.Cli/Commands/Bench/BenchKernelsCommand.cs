@@ -30,7 +30,7 @@ public static class BenchKernelsCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int iterations = parse.GetValue(IterationsOption);
-            if (iterations < 1) throw new UsageException("--iterations must be at least 1");
+            if (iterations < 1) throw new OptionValueException("--iterations must be at least 1");
             var report = KernelBenchmark.Run(new KernelBenchmarkOptions
             {
                 Iterations = iterations, Tuning = KernelTuning.MatchingTorch(), Log = line => context.Error.WriteLine($"[bench] {line}"),

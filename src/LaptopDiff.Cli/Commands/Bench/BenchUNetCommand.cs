@@ -33,7 +33,7 @@ public static class BenchUNetCommand
         {
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
             int batch = parse.GetValue(BatchOption), runs = parse.GetValue(RunsOption), warmup = parse.GetValue(WarmupOption);
-            if (batch < 1 || runs < 1 || warmup < 0) throw new UsageException("--batch and --runs must be at least 1, --warmup at least 0");
+            if (batch < 1 || runs < 1 || warmup < 0) throw new OptionValueException("--batch and --runs must be at least 1, --warmup at least 0");
             bool json = parse.GetValue(JsonOption);
             var options = new UNetBenchmarkOptions
             {

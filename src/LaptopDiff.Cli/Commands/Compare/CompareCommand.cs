@@ -58,14 +58,14 @@ public static class CompareCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int batch = parse.GetValue(BatchOption);
-            if (batch < 1) throw new UsageException($"--batch must be at least 1, got {batch}");
+            if (batch < 1) throw new OptionValueException($"--batch must be at least 1, got {batch}");
             var methodsArg = parse.GetValue(MethodsOption);
             var methods = methodsArg == null
                 ? BaselineMethods.All
                 : methodsArg.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            if (methods.Count == 0) throw new UsageException("--methods needs at least one method");
+            if (methods.Count == 0) throw new OptionValueException("--methods needs at least one method");
             var unknown = methods.FirstOrDefault(m => !BaselineMethods.All.Contains(m));
-            if (unknown != null) throw new UsageException($"--methods: unknown method '{unknown}'; methods are {string.Join(", ", BaselineMethods.All)}");
+            if (unknown != null) throw new OptionValueException($"--methods: unknown method '{unknown}'; methods are {string.Join(", ", BaselineMethods.All)}");
             long seed = parse.GetValue(SeedOption);
             double ratio = parse.GetValue(RatioOption);
 

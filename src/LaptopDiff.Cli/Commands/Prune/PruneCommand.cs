@@ -17,7 +17,7 @@ namespace LaptopDiff.Cli.Commands.Prune;
 /// </summary>
 public static class PruneCommand
 {
-    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml) the criterion was measured on");
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml, or a diffusers config.json such as a pipeline folder's unet/config.json: the pruned spec then names it as base:, read at run time, not by the build) the criterion was measured on");
     private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
     private static readonly Option<long?> RandomOption = new("--random")
     {
@@ -121,8 +121,8 @@ public static class PruneCommand
     {
         var entries = PruneRatios.Parse(args, ',');
         if (entries.FirstOrDefault(e => e.Problem != null) is RatioEntry bad)
-            throw new UsageException($"--ratio: {bad.Problem}; give fractions such as 0.5 (or a list 0.3,0.5)");
-        if (entries.Count == 0) throw new UsageException("--ratio needs at least one value");
+            throw new OptionValueException($"--ratio: {bad.Problem}; give fractions such as 0.5 (or a list 0.3,0.5)");
+        if (entries.Count == 0) throw new OptionValueException("--ratio needs at least one value");
         return entries.Select(e => e.Value!.Value).ToList();
     }
 
