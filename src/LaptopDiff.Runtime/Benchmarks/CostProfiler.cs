@@ -86,11 +86,17 @@ public static class CostProfiler
     public static double Residual(CostsFile costs) =>
         (costs.Units.Sum(u => u.LatencyMs) + (costs.Step.FixedLatencyMs ?? 0) - costs.Step.LatencyMs) / costs.Step.LatencyMs;
 
-    /// <summary>The step latency <paramref name="costs"/> predicts once <paramref name="removed"/> are gone: the step's minus theirs.</summary>
+    /// <summary>
+    /// The step latency <paramref name="costs"/> predicts once <paramref name="removed"/> are gone: the measured step less the
+    /// removed units' share of the parts (units + fixed rest, the latency budget's total), i.e. the step x (1 - removed / parts).
+    /// Equal to the step minus the removed units' latencies when the residual is 0; under load it scales their time by the
+    /// stretch the whole step shows.
+    /// </summary>
     public static double PredictedStepMs(CostsFile costs, IEnumerable<string> removed)
     {
         var set = removed.ToHashSet(StringComparer.Ordinal);
-        return costs.Step.LatencyMs - costs.Units.Where(u => set.Contains(u.Id)).Sum(u => u.LatencyMs);
+        double parts = costs.Units.Sum(u => u.LatencyMs) + (costs.Step.FixedLatencyMs ?? 0);
+        return costs.Step.LatencyMs * (1 - costs.Units.Where(u => set.Contains(u.Id)).Sum(u => u.LatencyMs) / parts);
     }
 
     /// <summary>The machine as a costs file records it: the CPU's model name (or architecture) and libtorch's threads.</summary>

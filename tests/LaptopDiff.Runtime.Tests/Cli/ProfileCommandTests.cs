@@ -77,7 +77,9 @@ public class ProfileCommandTests
         var layout = SpecFiles.LoadLayout(PruneCriterionFixture.SpecPath);
         var costs = CostProfiler.Profile(layout, new CostProfileOptions { Runs = 1, WarmupRuns = 0, Tokens = 7 });
         var removed = costs.Units.Take(3).ToList();
-        Assert.Equal(costs.Step.LatencyMs - removed.Sum(u => u.LatencyMs), CostProfiler.PredictedStepMs(costs, removed.Select(u => u.Id)), 9);
+        double parts = costs.Units.Sum(u => u.LatencyMs) + costs.Step.FixedLatencyMs!.Value;
+        Assert.Equal(costs.Step.LatencyMs * (parts - removed.Sum(u => u.LatencyMs)) / parts, CostProfiler.PredictedStepMs(costs, removed.Select(u => u.Id)), 9);
+        Assert.Equal(costs.Step.LatencyMs, CostProfiler.PredictedStepMs(costs, []), 9);
         Assert.Equal((costs.Units.Sum(u => u.LatencyMs) + costs.Step.FixedLatencyMs!.Value) / costs.Step.LatencyMs - 1, CostProfiler.Residual(costs), 9);
     }
 }

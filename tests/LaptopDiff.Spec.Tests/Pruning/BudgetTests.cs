@@ -60,6 +60,18 @@ public class BudgetTests
     }
 
     [Fact]
+    public void TheLatencyTotalIsTheUnitsPlusTheFixedRestOrElseTheStep()
+    {
+        var layout = Synthetic.Layout("tiny-sd15.unet.yaml");
+        var ns = layout.PrunableUnits.Select((_, i) => 1_000_000L + i).ToArray();
+        // a step whose median (90 ms) is above its parts (units + 2 ms), as under load: the parts are the total
+        var loaded = Synthetic.Costs(layout, Shape, ns, 90_000_000, fixedNs: 2_000_000);
+        Assert.Equal(ns.Sum() + 2_000_000, PruneBudget.Create(BudgetKind.Latency, layout, loaded, Shape, "x").Budget!.Total);
+        var noRest = Synthetic.Costs(layout, Shape, ns, 90_000_000, fixedNs: -1);
+        Assert.Equal(90_000_000, PruneBudget.Create(BudgetKind.Latency, layout, noRest, Shape, "x").Budget!.Total);
+    }
+
+    [Fact]
     public void AFlopsOrLatencyBudgetWithoutCostsIsRefused()
     {
         var layout = Synthetic.Layout("tiny-sd15.unet.yaml");

@@ -70,7 +70,8 @@ public static class PruneCommand
 
         Budgets (--budget flops|latency --costs COSTS.json): the same exact knapsack with each unit's FLOPs
         or measured latency (from `laptop-diff profile`) in place of its parameters: removed cost >= R x
-        the whole step's. Latencies are budgeted in whole nanoseconds, exactly. The costs file must come
+        the whole step's (for latency: its units plus the fixed rest, as profiled). Latencies are
+        budgeted in whole nanoseconds, exactly. The costs file must come
         from SPEC at the budget's batch and size (--batch, default 1; --height/--width, default the spec's
         sample_size): another spec, batch or resolution (LD0018), a malformed file (LD0017), or a flops or
         latency budget without --costs (LD0018) is exit 2 and writes nothing. Default outputs are

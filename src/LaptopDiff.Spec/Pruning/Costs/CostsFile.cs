@@ -87,6 +87,8 @@ namespace LaptopDiff.Spec
             }
             if (!(Step.LatencyMs > 0) || double.IsInfinity(Step.LatencyMs))
                 Report(SpecDiagnosticIds.InvalidCosts, default, $"the step's latency_ms is {CriterionWriter.Number(Step.LatencyMs)}; it must be a finite number > 0");
+            if (Step.FixedLatencyMs is double fixedMs && (!(fixedMs >= 0) || double.IsInfinity(fixedMs)))
+                Report(SpecDiagnosticIds.InvalidCosts, default, $"the step's fixed_latency_ms is {CriterionWriter.Number(fixedMs)}; it must be a finite number >= 0");
             var missing = layout.PrunableUnits.Where(c => !seen.Contains(c.Id)).Select(c => c.Id).ToList();
             if (missing.Count > 0)
                 Report(SpecDiagnosticIds.CostsMismatch, UnitsSource,

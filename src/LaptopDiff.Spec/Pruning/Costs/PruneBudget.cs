@@ -12,7 +12,7 @@ namespace LaptopDiff.Spec
         Params,
         /// <summary>FLOPs of one step (<see cref="UNetFlops"/>) at the costs file's batch and resolution.</summary>
         Flops,
-        /// <summary>Measured latency of one step on the profiled machine, in whole nanoseconds.</summary>
+        /// <summary>Measured latency of one step on the profiled machine (its units plus the fixed rest), in whole nanoseconds.</summary>
         Latency,
     }
 
@@ -82,10 +82,19 @@ namespace LaptopDiff.Spec
                 case BudgetKind.Flops:
                     return (new PruneBudget(kind, costs!.Units.ToDictionary(u => u.Id, u => u.Flops, StringComparer.Ordinal), costs.Step.Flops, costs), mismatch);
                 default:
-                    return (new PruneBudget(kind, costs!.Units.ToDictionary(u => u.Id, u => Nanoseconds(u.LatencyMs), StringComparer.Ordinal),
-                        Nanoseconds(costs.Step.LatencyMs), costs), mismatch);
+                    var unitNs = costs!.Units.ToDictionary(u => u.Id, u => Nanoseconds(u.LatencyMs), StringComparer.Ordinal);
+                    return (new PruneBudget(kind, unitNs, LatencyTotal(costs, unitNs.Values.Sum()), costs), mismatch);
             }
         }
+
+        /// <summary>
+        /// What a latency ratio is a fraction of: the step as its parts measured it, the units' medians plus the fixed rest,
+        /// timed in the same runs (<see cref="StepCost.FixedLatencyMs"/>); the step's own median when the file has no fixed rest.
+        /// On a quiet machine the two agree (the profile's residual); under load the whole step's median also holds the
+        /// preemptions that each part's median leaves out, so a share of the parts is the share of time a removal saves.
+        /// </summary>
+        private static long LatencyTotal(CostsFile costs, long unitNs) =>
+            costs.Step.FixedLatencyMs is double fixedMs ? unitNs + Nanoseconds(fixedMs) : Nanoseconds(costs.Step.LatencyMs);
 
         /// <summary>A latency in milliseconds as whole nanoseconds (rounded to nearest).</summary>
         public static long Nanoseconds(double ms) => (long)Math.Round(ms / LatencyResolutionMs, MidpointRounding.AwayFromZero);
