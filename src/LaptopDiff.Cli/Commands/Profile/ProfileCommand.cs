@@ -32,8 +32,8 @@ public static class ProfileCommand
         convolutions, linear layers and attention matmuls; docs/pruning.md gives the rule per op) and its
         measured latency: the median over --runs of the unit's own forward inside a full step, with the
         interquartile range. The same for one whole step: parameters, FLOPs, the median of uninstrumented
-        steps, and fixed_latency_ms, the part no unit runs (conv_in, embeddings, resamplers, transformer
-        shells, the head). Seeded random weights and inputs (time does not depend on the values), inference
+        steps, and fixed_latency_ms, the part no prunable unit runs (conv_in, embeddings, resamplers,
+        transformer shells, non-prunable ResNets, the head), each step's median summed. Seeded random weights and inputs (time does not depend on the values), inference
         mode. The file records the spec's structure hash, the device, batch, height, width, tokens and runs;
         `prune --budget latency --costs FILE` refuses a file of another spec, batch or resolution. A pruned
         spec is profiled too (its step time is what a budget predicted), but prunes nothing.

@@ -19,7 +19,7 @@ namespace LaptopDiff.Spec
     ///   "units": [ { "id": "down_blocks.0.resnets.0", "params": 2255040, "flops": 123, "latency_ms": 31.2, "latency_iqr_ms": 0.8 } ] }
     /// </code>
     /// <c>fixed_latency_ms</c> is the non-prunable rest of the step (conv_in, embeddings, resamplers, transformer shells, the
-    /// head), timed in the same runs as the units. Read with <see cref="CostsReader"/>, written with <see cref="CostsWriter"/>.
+    /// head, non-prunable ResNets): each such step's median over the same runs as the units, summed. Read with <see cref="CostsReader"/>, written with <see cref="CostsWriter"/>.
     /// </summary>
     public sealed record CostsFile
     {
@@ -107,7 +107,7 @@ namespace LaptopDiff.Spec
         public long Flops { get; init; }
         public double LatencyMs { get; init; }
         public double? LatencyIqrMs { get; init; }
-        /// <summary>Median over the timed runs of the steps that are no unit (conv_in, embeddings, resamplers, shells, head).</summary>
+        /// <summary>The steps that are no prunable unit (conv_in, embeddings, resamplers, shells, head): each one's median over the timed runs, summed.</summary>
         public double? FixedLatencyMs { get; init; }
     }
 
