@@ -27,7 +27,7 @@ public class ProfileCommandTests
         Assert.Equal(shape, costs!.Shape);
         Assert.Equal(3, costs.Runs);
         Assert.StartsWith("cpu: ", costs.Device);
-        Assert.EndsWith("1 threads", costs.Device);
+        Assert.Matches(@", \d+ threads$", costs.Device);   // the count is libtorch's global setting, which tests running beside this one may change
         Assert.Equal(SpecHash.Compute(layout.Spec), costs.Spec.Hash);
         var flops = UNetFlops.Count(layout, shape);
         Assert.Equal(layout.PrunableUnits.Select(u => (u.Id, u.ParamCount, flops[u.Id])), costs.Units.Select(u => (u.Id, u.Params, u.Flops)));
