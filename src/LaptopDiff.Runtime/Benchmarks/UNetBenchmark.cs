@@ -49,19 +49,20 @@ public static class UNetBenchmark
             return Report(forward, forwardBackward);
         }
 
-        using var onnx = BenchmarkOnnxModel.Open(model, options, progress);
+        var (opened, sameWeights) = BenchmarkOnnxModel.Open(model, options, progress);
+        using var onnx = opened;
         void OnnxForward()
         {
             using var step = NewDisposeScope();
-            onnx.UNet.Forward(inputs).Dispose();
+            onnx.Forward(inputs).Dispose();
         }
-        double? agreement = onnx.SameWeights ? Agreement(model, onnx.UNet, inputs) : null;
+        double? agreement = sameWeights ? Agreement(model, onnx, inputs) : null;
         List<double>? torchRuns = null, onnxRuns;
         if (options.Runtimes.HasFlag(UNetRuntimes.Torch))
             (torchRuns, onnxRuns) = MeasureInterleaved(options, progress, ("forward", TorchForward), ("onnx forward", OnnxForward));
         else
             onnxRuns = Measure(options, "onnx forward", progress, OnnxForward);
-        return Report(torchRuns, null) with { Onnx = new OnnxForwardTiming(onnx.SameWeights ? null : onnx.Path, Median(onnxRuns), onnxRuns, agreement) };
+        return Report(torchRuns, null) with { Onnx = new OnnxForwardTiming(sameWeights ? null : onnx.Path, Median(onnxRuns), onnxRuns, agreement) };
     }
 
     private static double Agreement(UNet2DCondition model, OnnxUNet onnx, UNetInputs inputs)

@@ -12,10 +12,12 @@ namespace LaptopDiff.Runtime.Onnx;
 public sealed class OnnxUNet : IUNetRunner, IDisposable
 {
     private readonly OnnxSession _session;
+    private readonly string? _ownedFolder;
 
-    private OnnxUNet(OnnxSession session)
+    private OnnxUNet(OnnxSession session, string? ownedFolder = null)
     {
         _session = session;
+        _ownedFolder = ownedFolder;
         foreach (var required in new[] { UNetOnnxGraph.Sample, UNetOnnxGraph.Timestep, UNetOnnxGraph.EncoderHiddenStates })
             if (!session.Inputs.ContainsKey(required))
                 throw new Inputs.InputException($"'{session.Path}' is not a U-Net graph: it has no input '{required}' (it has {string.Join(", ", session.Inputs.Keys)}).");
@@ -37,6 +39,29 @@ public sealed class OnnxUNet : IUNetRunner, IDisposable
         catch { session.Dispose(); throw; }
     }
 
+    /// <summary>
+    /// A loaded TorchSharp U-Net (teacher, student, random weights) exported to a temporary folder, removed again on
+    /// <see cref="Dispose"/>, and opened: the same function in ONNX Runtime, e.g. for sampling or a benchmark.
+    /// </summary>
+    public static OnnxUNet FromModel(UNet2DCondition model, OnnxSessionOptions? options = null, OnnxExportOptions? export = null)
+    {
+        var folder = Directory.CreateTempSubdirectory("laptopdiff-onnx-unet-").FullName;
+        OnnxSession? session = null;
+        try
+        {
+            var path = System.IO.Path.Combine(folder, "unet.onnx");
+            OnnxExporter.ExportUNet(model.Layout, new ModuleWeightSource(model), path, export);
+            session = OnnxSession.Open(path, options);
+            return new OnnxUNet(session, folder);
+        }
+        catch
+        {
+            session?.Dispose();
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+    }
+
     public UNetOutput Forward(UNetInputs inputs)
     {
         using var scope = NewDisposeScope();
@@ -55,5 +80,9 @@ public sealed class OnnxUNet : IUNetRunner, IDisposable
         return new UNetOutput(output.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        if (_ownedFolder is not null && Directory.Exists(_ownedFolder)) Directory.Delete(_ownedFolder, recursive: true);
+    }
 }

@@ -109,6 +109,16 @@ public sealed class PipelineOnnxExportTests(ITestOutputHelper output)
         Assert.Equal(["holiday.jpg"], Directory.GetFileSystemEntries(other).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public void An_opset_too_low_for_any_of_its_models_writes_nothing()
+    {
+        using var temp = new TempFolder();
+        var folder = PipelineFolder.Open(PipelineFixtures.Folder(PipelineFixtures.Sd15));
+        var e = Assert.Throws<InputException>(() => OnnxPipelineExporter.Export(folder, temp.File("onnx"), new OnnxExportOptions { Opset = 16 }));
+        Assert.Contains("LayerNormalization needs opset 17", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
     private void CheckTextEncoder(PipelineComponent encoder, string path, Tensor ids)
     {
         bool projection = encoder.Kind == Runtime.Pipelines.ComponentKind.TextEncoderWithProjection;
