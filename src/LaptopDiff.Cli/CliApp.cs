@@ -48,6 +48,9 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.PlotLossCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Demo.DemoCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Plot.PlotCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Generate.GenerateCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Tokenize.TokenizeCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.EncodePrompt.EncodePromptCommand.Create(context));
         root.Subcommands.Add(DocsCommand.Create(context));
         var help = root.Options.OfType<HelpOption>().Single();
         help.Action = new DetailedHelpAction((HelpAction)help.Action!);

@@ -11,9 +11,10 @@ namespace LaptopDiff.Cli;
 
 /// <summary>
 /// Runs a verb's body after applying the shared options (<see cref="ThreadsOption.Apply"/>), and maps failures to
-/// one clear message on stderr and the exit code of <see cref="ExitCodes"/>: a wrong command line (including an
-/// option value the runtime rejects, named by its flag) is exit 1, bad input files exit 2, anything else exit 3.
-/// Verbs write outputs atomically, so a failure leaves none.
+/// one clear message on stderr and the exit code of <see cref="ExitCodes"/>: a command line that does not parse or
+/// whose options do not go together is exit 1; a value or file the command cannot use (an option value out of range,
+/// named by its flag, or a bad spec, config, weights or data file) exit 2; anything else exit 3. Verbs write outputs
+/// atomically, so a failure leaves none.
 /// </summary>
 public static class CommandRunner
 {
@@ -25,9 +26,10 @@ public static class CommandRunner
             return body();
         });
         if (ConvolutionBackend.Checked is { OneDnnCorrect: false } check)
-            context.Error.WriteLine(check.FallbackApplied
-                ? $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}); this run used libtorch's native convolution instead (correct, slower)."
-                : $"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}) and could not be switched off; results of this run may be wrong.");
+            context.Error.WriteLine($"warning: libtorch's oneDNN convolutions compute wrong values on this CPU ({check.Detail}); " + (
+                check.ShapesWithoutCorrectForm == 0 ? $"{check.ShapesPadded} of the {check.ShapesChecked} convolution shapes of this run used a channel-padded form instead, each checked against float64."
+                : check.FallbackApplied ? $"{check.ShapesWithoutCorrectForm} convolution shape(s) had no correct form, so this run used libtorch's native convolution (correct, slower)."
+                : $"{check.ShapesWithoutCorrectForm} convolution shape(s) had no correct form and oneDNN could not be switched off; results of this run may be wrong."));
         return code;
     }
 
@@ -45,7 +47,12 @@ public static class CommandRunner
         catch (SettingException e)
         {
             context.Error.WriteLine($"error: {SettingFlags.Describe(e, command)}");
-            return ExitCodes.Usage;
+            return ExitCodes.InputError;
+        }
+        catch (OptionValueException e)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InputError;
         }
         catch (InputException e)
         {
@@ -68,5 +75,8 @@ public static class CommandRunner
         or FileNotFoundException or DirectoryNotFoundException or PipelineException;
 }
 
-/// <summary>The command line is wrong (conflicting options, a value out of range such as <c>--batch 0</c>): exit 1.</summary>
+/// <summary>The options do not go together (conflicting, or one missing that another needs): exit 1.</summary>
 public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>An option value the command cannot use (out of range, not one of the choices, the wrong kind of file): exit 2, as bad input files.</summary>
+public sealed class OptionValueException(string message) : Exception(message);

@@ -145,12 +145,12 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>, IUNetRunner
         return add_embedding.forward(addEmbeds).MoveToOuterDisposeScope();        // [B,T]
     }
 
-    internal Tensor ConvIn(Tensor sample) => conv_in.forward(sample);             // [B,C0,H,W]
+    internal Tensor ConvIn(Tensor sample) => Ops.Conv2d(conv_in, sample);         // [B,C0,H,W]
 
     internal Tensor Head(Tensor h)
     {
         using var scope = NewDisposeScope();
-        return conv_out.forward(Ops.SiluOwned(conv_norm_out.forward(h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
+        return Ops.Conv2d(conv_out, Ops.SiluOwned(conv_norm_out.forward(h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
     }
 
     private UNetStage BuildStage(StageId stage, IEnumerable<LayoutComponent> components, HashSet<string> removed)

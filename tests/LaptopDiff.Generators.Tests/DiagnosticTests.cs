@@ -141,6 +141,17 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void AJsonBaseIsNamedAsARuntimeFeature()
+    {
+        var overlay = "name: ToyPruned\nbase: ../model/unet/config.json\nremoved: [mid_block.resnets.1]\n";
+        var run = Run(Yaml("toy.unet.yaml", Valid), Yaml("toy-pruned.unet.yaml", overlay));
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal((SpecDiagnosticIds.BaseNotFound, SpecFolder + "toy-pruned.unet.yaml", 2, 7), Where(d));
+        Assert.Equal("../model/unet/config.json", Underlined(d, overlay));
+        Assert.StartsWith("base spec '../model/unet/config.json' is a diffusers config.json: JSON bases are a runtime feature", d.GetMessage());
+    }
+
+    [Fact]
     public void ABrokenBaseIsReportedOnceOnItsFileAndNamedByTheOverlay()
     {
         var broken = Valid.Replace("{ type: plain, channels: 32, layers: 2 }", "{ type: plain, channels: 32, layers: 3 }");

@@ -24,7 +24,7 @@ public sealed class ScheduleOptions
         foreach (var option in All) command.Options.Add(option);
     }
 
-    /// <summary>The schedule the options name, validated (a bad value is a usage error, exit 1).</summary>
+    /// <summary>The schedule the options name, validated (a bad value is an input error, exit 2).</summary>
     public NoiseSchedule Read(ParseResult parse) => OptionValues.Checked(() => new NoiseSchedule
     {
         Kind = NoiseSchedule.ParseKind(parse.GetValue(Kind)!),

@@ -36,8 +36,8 @@ public static class CliReference
         | code | meaning |
         |---:|---|
         | 0 | done |
-        | 1 | the command line is wrong: an unknown or missing option, a value out of range (`--threads 0`, `--batch 0`), options that conflict |
-        | 2 | an input file is wrong: spec, config, criterion, weights, data or checkpoint missing, malformed or not fitting the run (the message names the file and what to do) |
+        | 1 | the command line is malformed: an unknown command or option, a missing required option, a value that does not parse as its type, options that do not go together |
+        | 2 | the input is wrong: an option value the command cannot use (`--threads 0`, `--steps 0`, a height not a multiple of 8, scheduler variables that `sweep --shard auto` cannot use) or a file (spec, config, criterion, weights, data or checkpoint) missing, malformed or not fitting the run; the message names the flag or file and what to do |
         | 3 | the run failed (out of memory, a NaN loss, a bug) |
         | 130 | `train`/`distill` stopped by SIGINT/SIGTERM after writing a checkpoint; rerun with `--resume` |
 

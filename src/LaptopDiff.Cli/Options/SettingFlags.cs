@@ -36,6 +36,11 @@ internal static class SettingFlags
         [nameof(TrainRequest.OutputDir)] = CommonOptions.OutputName,
         [nameof(SweepRequest.OutputPath)] = CommonOptions.OutputName,
         [nameof(OnnxExportOptions.Opset)] = "--opset",
+        [nameof(SweepRequest.Kernels)] = "--kernels",
+        [nameof(PruneRequest.Output)] = CommonOptions.OutputName,
+        [nameof(PruneRequest.TeacherWeights)] = "--weights",
+        [nameof(PruneRequest.StudentWeights)] = "--student-weights",
+        [nameof(PruneRequest.Name)] = "--name",
     };
 
     /// <summary>The flag of <paramref name="setting"/> if <paramref name="command"/> has it.</summary>

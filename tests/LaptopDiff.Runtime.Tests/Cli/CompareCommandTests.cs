@@ -60,7 +60,7 @@ public class CompareCommandTests
         Assert.NotEqual(scaled, linear);
         Assert.Equal(scaled, Loss("--schedule", "scaled_linear", "--beta-start", "0.00085", "--beta-end", "0.012"));   // the defaults, spelled out
         var (bad, _, error) = CliRunner.Run(Args(held, "--schedule", "cosine"));
-        Assert.Equal(1, bad);
+        Assert.Equal(2, bad);
         Assert.Contains("cosine", error);
     }
 
@@ -88,11 +88,11 @@ public class CompareCommandTests
     [Theory]
     [InlineData("unknown method 'pruned-by-hand'", "--methods", "laptop,pruned-by-hand")]
     [InlineData("--batch must be at least 1", "--batch", "0")]
-    public void BadOptionsAreUsageErrors(string expected, params string[] extra)
+    public void BadOptionValuesAreInputErrors(string expected, params string[] extra)
     {
         using var temp = new TempFolder();
         var (code, _, stderr) = CliRunner.Run(Args(temp.File("unused.safetensors"), extra));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains(expected, stderr);
     }
 

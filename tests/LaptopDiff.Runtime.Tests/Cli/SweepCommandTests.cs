@@ -102,12 +102,12 @@ public sealed class SweepCommandTests
     [InlineData("--batch", "0", "--batch must be at least 1")]
     [InlineData("--schedule", "cosine", "unknown beta schedule")]
     [InlineData("--beta-end", "1.5", "betas must be in (0, 1)")]
-    public void Bad_options_are_usage_errors(string option, string value, string message)
+    public void Bad_option_values_are_input_errors(string option, string value, string message)
     {
         using var folder = new TempFolder();
         var calibration = Calibration(folder, Sd15Spec, samples: 1);
         var (code, _, stderr) = Sweep(calibration, folder.File("c.json"), option, value);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains(message, stderr);
         AssertNothingWritten(folder, "c.json");
     }

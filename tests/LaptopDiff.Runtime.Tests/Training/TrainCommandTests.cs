@@ -38,7 +38,7 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public void BadInputsExitWithCode2BadOptionsWithCode1AndNothingIsWritten()
+    public void BadInputsAndBadOptionValuesExitWithCode2AndNothingIsWritten()
     {
         using var temp = new TempFolder();
         var spec = TinyDigits.WriteSpec(temp);
@@ -50,10 +50,10 @@ public class TrainCommandTests
         Assert.Equal(2, code);
         Assert.Contains("needs a class conditioner to turn them into states (--conditioner)", error);
         (code, _, error) = CliRunner.Run(Args("--conditioner", "new:3"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--conditioner must be new:CLASSES:TOKENS", error);
         (code, _, error) = CliRunner.Run(Args("--conditioner", "new:3:2", "--lr-schedule", "linear"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("expected constant or cosine", error);
         (code, _, error) = CliRunner.Run(Args("--conditioner", "new:3:2", "--resume"));
         Assert.Equal(2, code);

@@ -4,6 +4,7 @@ using LaptopDiff.Cli.IO;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Weights;
@@ -71,12 +72,12 @@ public static class AdditivityCommand
             // Every input is checked before the output folder is touched: a bad input leaves nothing behind.
             var weights = parse.GetValue(WeightsOption)!.FullName;
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
-            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
 
             void Progress(string line) => context.Error.WriteLine(line);
             using var inputs = calibration != null
-                ? CriterionInputs.LoadCalibration(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
+                ? AdditivityInputs.Load(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
                 : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch, schedule: schedule);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);
@@ -102,11 +103,11 @@ public static class AdditivityCommand
     {
         if ((calibration == null) == (synthetic == null))
             throw new UsageException("give exactly one of --calibration CALIB and --synthetic N");
-        if (synthetic is < 1) throw new UsageException($"--synthetic must be at least 1, got {synthetic}");
-        if (o.Subsets < 1) throw new UsageException($"--subsets must be at least 1, got {o.Subsets}");
-        if (batch < 1) throw new UsageException($"--batch must be at least 1, got {batch}");
+        if (synthetic is < 1) throw new OptionValueException($"--synthetic must be at least 1, got {synthetic}");
+        if (o.Subsets < 1) throw new OptionValueException($"--subsets must be at least 1, got {o.Subsets}");
+        if (batch < 1) throw new OptionValueException($"--batch must be at least 1, got {batch}");
         if (!(o.MinRatio > 0 && o.MinRatio <= o.MaxRatio && o.MaxRatio < 1))
-            throw new UsageException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
+            throw new OptionValueException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
     }
 
     private static void PrintTable(CliContext context, AdditivityReport report, string output)

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using LaptopDiff.Cli.Commands.Distill;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Benchmarks;
 using LaptopDiff.Runtime.Distillation;
 using LaptopDiff.Runtime.Specs;
@@ -42,19 +42,18 @@ public static class BenchTrainCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int batch = parse.GetValue(BatchOption), runs = parse.GetValue(RunsOption), warmup = parse.GetValue(WarmupOption);
-            if (batch < 1 || runs < 1 || warmup < 0) throw new UsageException("--batch and --runs must be at least 1, --warmup at least 0");
+            if (batch < 1 || runs < 1 || warmup < 0) throw new OptionValueException("--batch and --runs must be at least 1, --warmup at least 0");
             var kind = parse.GetValue(FeatureLossOption) switch
             {
                 "normalized" => FeatureKd.Normalized,
                 "vanilla" => FeatureKd.Vanilla,
-                var other => throw new UsageException($"--feature-loss '{other}': expected normalized or vanilla"),
+                var other => throw new OptionValueException($"--feature-loss '{other}': expected normalized or vanilla"),
             };
-            int? threads = parse.GetValue(ThreadsOption);
             var teacher = SpecFiles.LoadLayout(parse.GetValue(TeacherOption)!.FullName);
             var student = SpecFiles.LoadLayout(parse.GetValue(StudentOption)!.FullName);
             StudentDistillation.CheckDerived(teacher, student);
-            using var kernels = DistillCommand.SelectKernels(parse.GetValue(KernelsOption)!, threads)
-                ?? throw new UsageException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
+            using var kernels = LossKernels.Select(LossKernels.Parse(parse.GetValue(KernelsOption)!))
+                ?? throw new OptionValueException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
             bool json = parse.GetValue(JsonOption);
             var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels), new TorchFeatureLoss() };
             var timings = DistillStepBenchmark.Run(teacher, student, batch, runs, warmup, losses, kind, json ? null : line => context.Error.WriteLine($"[bench] {line}"));

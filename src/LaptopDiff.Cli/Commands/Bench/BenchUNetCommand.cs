@@ -45,8 +45,8 @@ public static class BenchUNetCommand
         {
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
             int batch = parse.GetValue(BatchOption), runs = parse.GetValue(RunsOption), warmup = parse.GetValue(WarmupOption);
-            if (batch < 1 || runs < 1 || warmup < 0) throw new UsageException("--batch and --runs must be at least 1, --warmup at least 0");
-            if (parse.GetValue(SizeOption) is < 1) throw new UsageException("--sample-size must be at least 1");
+            if (batch < 1 || runs < 1 || warmup < 0) throw new OptionValueException("--batch and --runs must be at least 1, --warmup at least 0");
+            if (parse.GetValue(SizeOption) is < 1) throw new OptionValueException("--sample-size must be at least 1");
             var runtimes = parse.GetValue(RuntimeOption) switch { "onnx" => UNetRuntimes.Onnx, "both" => UNetRuntimes.Both, _ => UNetRuntimes.Torch };
             var onnxFile = parse.GetValue(OnnxOption);
             if (onnxFile is not null && runtimes == UNetRuntimes.Torch) throw new UsageException("--onnx needs --runtime onnx or both");

@@ -7,6 +7,7 @@ using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Pruning.Baselines;
 using LaptopDiff.Runtime.Specs;
@@ -57,14 +58,14 @@ public static class CompareCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int batch = parse.GetValue(BatchOption);
-            if (batch < 1) throw new UsageException($"--batch must be at least 1, got {batch}");
+            if (batch < 1) throw new OptionValueException($"--batch must be at least 1, got {batch}");
             var methodsArg = parse.GetValue(MethodsOption);
             var methods = methodsArg == null
                 ? BaselineMethods.All
                 : methodsArg.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            if (methods.Count == 0) throw new UsageException("--methods needs at least one method");
+            if (methods.Count == 0) throw new OptionValueException("--methods needs at least one method");
             var unknown = methods.FirstOrDefault(m => !BaselineMethods.All.Contains(m));
-            if (unknown != null) throw new UsageException($"--methods: unknown method '{unknown}'; methods are {string.Join(", ", BaselineMethods.All)}");
+            if (unknown != null) throw new OptionValueException($"--methods: unknown method '{unknown}'; methods are {string.Join(", ", BaselineMethods.All)}");
             long seed = parse.GetValue(SeedOption);
             double ratio = parse.GetValue(RatioOption);
 
@@ -73,11 +74,11 @@ public static class CompareCommand
             var layout = SpecFiles.LoadLayout(specPath);
             if (layout.Removed.Count > 0 || layout.Spec.Base != null)
                 throw new InputException($"{specPath} is a pruned spec; compare prunes the full model's spec.");
-            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             var weights = parse.GetValue(WeightsOption)!.FullName;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
-            using var heldOut = CriterionInputs.LoadCalibration(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
+            using var heldOut = AdditivityInputs.Load(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
             using var teacher = new UNet2DCondition(layout);
             WeightLoader.Load(teacher, weights, strict: true);
             teacher.eval();

@@ -31,7 +31,7 @@ public static class SampleCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int perClass = parse.GetValue(PerClassOption);
-            if (perClass < 1) throw new UsageException($"--per-class must be at least 1, got {perClass}");
+            if (perClass < 1) throw new OptionValueException($"--per-class must be at least 1, got {perClass}");
             var options = new DigitsEvaluationOptions
             {
                 SamplesPerClass = Math.Max(2, perClass), GuidanceScale = parse.GetValue(Model.Guidance), Steps = parse.GetValue(Model.Steps),

@@ -34,7 +34,7 @@ public static class TrainClassifierCommand
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var options = new DigitClassifierOptions { Epochs = parse.GetValue(EpochsOption), Seed = parse.GetValue(SeedOption) };
-            if (options.Epochs < 1) throw new UsageException($"--epochs must be at least 1, got {options.Epochs}");
+            if (options.Epochs < 1) throw new OptionValueException($"--epochs must be at least 1, got {options.Epochs}");
             var mnist = parse.GetValue(MnistOption)!.FullName;
             var output = parse.GetValue(OutputOption)!.FullName;
             bool json = parse.GetValue(JsonOption);

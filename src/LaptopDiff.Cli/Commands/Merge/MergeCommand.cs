@@ -19,7 +19,8 @@ public static class MergeCommand
     private const string Details = """
         Joins the criteria of sweep --shard k/n runs, each read with the SHARD.sweep.json record beside
         it, after checking that they share spec, weights, calibration and noising and cover every prunable
-        unit exactly once. The result equals an unsharded sweep's criterion.
+        unit exactly once. The result equals an unsharded sweep's criterion. build/cluster/ runs it after
+        the shards of a Slurm job array or a Kubernetes Indexed Job (sweep --shard auto).
         """;
 
     public static Command Create(CliContext context)

@@ -30,9 +30,9 @@ public static class PlotLossCommand
             var log = parse.GetValue(LogOption)!.FullName;
             if (!File.Exists(log)) throw new FileNotFoundException($"log not found: {log}", log);
             int window = parse.GetValue(WindowOption);
-            if (window < 1) throw new UsageException($"--window must be at least 1, got {window}");
+            if (window < 1) throw new OptionValueException($"--window must be at least 1, got {window}");
             var terms = parse.GetValue(TermsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (terms.Length == 0) throw new UsageException("--terms needs at least one term");
+            if (terms.Length == 0) throw new OptionValueException("--terms needs at least one term");
             var rows = TrainingLog.Read(log);
             var missing = terms.FirstOrDefault(t => !rows.Any(r => r.ContainsKey(t)));
             if (missing != null)

@@ -39,7 +39,7 @@ internal sealed class TrainingOptionSet
     /// <summary>The options; out-of-range values are usage errors naming the value.</summary>
     public TrainingOptions Read(ParseResult parse)
     {
-        if (parse.GetValue(LogEvery) < 1) throw new UsageException($"--log-every must be at least 1, got {parse.GetValue(LogEvery)}");
+        if (parse.GetValue(LogEvery) < 1) throw new OptionValueException($"--log-every must be at least 1, got {parse.GetValue(LogEvery)}");
         return OptionValues.Checked(() => new TrainingOptions
         {
             Steps = parse.GetValue(Steps),
