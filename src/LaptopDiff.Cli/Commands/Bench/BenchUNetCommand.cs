@@ -21,7 +21,7 @@ public static class BenchUNetCommand
     {
         Description = "torch (TorchSharp forward and forward+backward), onnx (ONNX Runtime forward) or both (the two forwards, interleaved)",
         DefaultValueFactory = _ => "torch",
-    }.AcceptOnlyFromAmong("torch", "onnx", "both");
+    };
     private static readonly Option<FileInfo> OnnxOption = new("--onnx") { Description = "An exported U-Net for ONNX Runtime (default: the benchmark's own weights, exported to a temporary file)" };
     private static readonly JsonOption JsonOption = CommonOptions.Json(
         "forward_ms and forward_backward_ms (TorchSharp medians, null when not timed), onnx_forward_ms, onnx_vs_torch_rel_l2, each run's times");
@@ -47,7 +47,13 @@ public static class BenchUNetCommand
             int batch = parse.GetValue(BatchOption), runs = parse.GetValue(RunsOption), warmup = parse.GetValue(WarmupOption);
             if (batch < 1 || runs < 1 || warmup < 0) throw new OptionValueException("--batch and --runs must be at least 1, --warmup at least 0");
             if (parse.GetValue(SizeOption) is < 1) throw new OptionValueException("--sample-size must be at least 1");
-            var runtimes = parse.GetValue(RuntimeOption) switch { "onnx" => UNetRuntimes.Onnx, "both" => UNetRuntimes.Both, _ => UNetRuntimes.Torch };
+            var runtimes = parse.GetValue(RuntimeOption) switch
+            {
+                "torch" => UNetRuntimes.Torch,
+                "onnx" => UNetRuntimes.Onnx,
+                "both" => UNetRuntimes.Both,
+                var other => throw new OptionValueException($"--runtime '{other}' is not one of torch, onnx, both"),
+            };
             var onnxFile = parse.GetValue(OnnxOption);
             if (onnxFile is not null && runtimes == UNetRuntimes.Torch) throw new UsageException("--onnx needs --runtime onnx or both");
             bool json = parse.GetValue(JsonOption);
