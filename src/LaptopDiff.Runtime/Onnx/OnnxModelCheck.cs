@@ -12,8 +12,8 @@ namespace LaptopDiff.Runtime.Onnx;
 /// default domain that exist at the imported opset. Then ONNX Runtime loads the file with every graph optimisation on,
 /// strict type and shape inference and released opsets only: its graph resolution runs ONNX's own C++
 /// <c>checker::check_node</c> on every node (schema, input and output counts, attributes) and the operators' type and
-/// shape inference, and the optimised graph must resolve again. Not checked: operator schemas outside the default
-/// domain (none are written), model-local functions, sparse initializers, training info (none are written).
+/// shape inference, and the optimised graph must resolve again. Not inspected (the exporter writes none): model-local
+/// functions, sparse initializers, subgraphs, value_info. What this leaves to <c>onnx.checker</c>: Onnx/README.md.
 /// </summary>
 public static class OnnxModelCheck
 {
