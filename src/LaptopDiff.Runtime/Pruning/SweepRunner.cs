@@ -53,7 +53,7 @@ public static class SweepRunner
             CalibrationPath = request.CalibrationPath,
             CalibrationHash = set.Hash,
             Samples = set.Count,
-            Noising = options.Noising,
+            Noising = options.Noising.For(set),
             Shard = options.Shard,
         };
         var units = layout.PrunableUnits.Select(u => new SweepUnit(u.Id, u.ParamCount)).ToList();
