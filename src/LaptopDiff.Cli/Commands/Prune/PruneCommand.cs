@@ -43,7 +43,7 @@ public static class PruneCommand
     private static readonly Option<string> OutputOption = CommonOptions.Output<string>(
         "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
         "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder", required: false);
-    private static readonly Option<FileInfo?> WeightsOption = new("--weights") { Description = "The teacher's weights (.safetensors, diffusers keys); with --student-weights" };
+    private static readonly UNetModelOptions Model = new(SpecOption, weightsDescription: "The teacher's weights (.safetensors, diffusers keys); with --student-weights");
     private static readonly Option<string?> StudentWeightsOption = new("--student-weights")
     {
         Description = "Where to write the student's initial weights: the teacher's tensors minus the removed units' (same key names). " +
@@ -79,17 +79,19 @@ public static class PruneCommand
         PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
         var command = new VerbCommand("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)", Details)
         {
-            SpecOption, CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
+            CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, StudentWeightsOption, NameOption, JsonOption,
         };
+        Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            var spec = parse.GetValue(SpecOption)!.FullName;
+            var unet = Model.Resolve(parse, weightsRequired: false);
+            var spec = unet.SpecPath;
             var criterion = parse.GetValue(CriterionOption)?.FullName;
             var ratios = parse.GetValue(RatioOption);
             var preset = parse.GetValue(PresetOption);
             var output = parse.GetValue(OutputOption);
-            var weights = parse.GetValue(WeightsOption)?.FullName;
             var student = parse.GetValue(StudentWeightsOption);
+            var weights = unet.Folder is null || student is not null ? unet.WeightsPath : null;   // a folder's weights are read only to write a student
             var name = parse.GetValue(NameOption);
             bool json = parse.GetValue(JsonOption);
             if (preset != null)
@@ -158,7 +160,8 @@ public static class PruneCommand
                 throw new InputException($"--name '{name}' must be a C# identifier (letters, digits, '_'; not starting with a digit): it names the generated class.");
             var outputDir = Path.GetDirectoryName(output)!;
             var baseRef = Path.GetRelativePath(outputDir, specFull).Replace('\\', '/');
-            var yaml = PrunedSpecBuilder.Build(baseLayout, baseRef, solution, criterionHash, ratio, date, name, criterion.Criterion);
+            var yaml = PrunedSpecBuilder.Build(baseLayout, baseRef, solution, criterionHash, ratio, date, name, criterion.Criterion,
+                criterion.Units.ToDictionary(u => u.Id, u => u.Loss, StringComparer.Ordinal));
             var layout = ResolveLayout(output, yaml);
             string? student = null;
             IReadOnlyList<SafetensorsEntry>? kept = null;
