@@ -56,7 +56,7 @@ public sealed class UNetModelOptions
             if (files.IsSharded)
                 throw new InputException($"{folder.UNet.Folder}: the U-Net's weights are sharded ({files.Path}); this command reads one .safetensors file. " +
                                          "Save the U-Net unsharded (diffusers: unet.save_pretrained(dir, max_shard_size=\"100GB\")).");
-            return new NamedUNet(folder.UNet.ConfigPath!, files.Path, folder);
+            return new NamedUNet(folder.UNetSpecPath, files.Path, folder);
         }
         if (parse.GetValue(Variant) is not null) throw new UsageException("--variant goes with --model");
         if (spec is null) throw new UsageException($"name the model: --model DIR (a pipeline folder), or {Spec.Name} S{(weightsRequired ? $" with {Weights.Name} W" : "")}");
