@@ -90,6 +90,28 @@ public sealed class PipelineMethodCommandTests(ITestOutputHelper log) : IDisposa
     }
 
     [Fact]
+    public void Eval_of_the_teacher_in_its_own_place_has_zero_mse_and_the_scores_of_score()
+    {
+        var unet = Path.Combine(Sd15, "unet");
+        string grid = _temp.File("grid.png"), clip = ClipFixtures.Folder("tiny-clip");
+        using var json = JsonDocument.Parse(Run(0, "eval", "--model", Sd15, "--unet-spec", Path.Combine(unet, "config.json"),
+            "--unet-weights", Path.Combine(unet, "diffusion_pytorch_model.safetensors"), "--prompt", "a red fox", "--prompt", "a blue car",
+            "--scorer", clip, "--steps", "2", "--grid", grid, "--json"));
+        var root = json.RootElement;
+        Assert.Equal(0, root.GetProperty("teacher_image_mse").GetProperty("value").GetDouble());
+        var scores = root.GetProperty("scores").EnumerateArray().Select(s => s.GetDouble()).ToArray();
+        Assert.Equal(scores.Average(), root.GetProperty("score").GetProperty("value").GetDouble(), 12);
+        Assert.True(File.Exists(grid));
+
+        // the same images through generate and score: the same scores
+        var images = _temp.File("images.safetensors");
+        Run(0, "generate", "--model", Sd15, "--prompt", "a red fox", "--prompt", "a blue car", "--steps", "2", "--seed", "0", "--output", images);
+        using var scored = JsonDocument.Parse(Run(0, "score", "--scorer", clip, "--images", images, "--prompt", "a red fox", "--prompt", "a blue car", "--json"));
+        var expected = scored.RootElement.GetProperty("scores").EnumerateArray().Select(s => s.GetDouble()).ToArray();
+        for (int i = 0; i < 2; i++) Assert.Equal(expected[i], scores[i], 9);
+    }
+
+    [Fact]
     public void Score_prints_the_reference_clip_scores()
     {
         var reference = ClipFixtures.Tensors("tiny-clip.io.safetensors");
