@@ -28,22 +28,25 @@ public sealed class PipelineMethodCommandTests(ITestOutputHelper log) : IDisposa
         return code == 0 ? stdout : error;
     }
 
-    [Fact]
-    public void Calibration_sweep_prune_export_and_generate_from_the_export()
+    [Theory]
+    [InlineData(PipelineFixtures.Sd15, 792_964)]
+    [InlineData(PipelineFixtures.Sdxl, 1_376_100)]
+    public void Calibration_sweep_prune_export_and_generate_from_the_export(string fixture, long unetParams)
     {
+        var folder = PipelineFixtures.Folder(fixture);
         var prompts = _temp.File("prompts.tsv");
         File.WriteAllLines(prompts, ["Prompt\tCategory", "a red fox\tAnimals", "a blue car\tVehicles"]);
         string calibration = _temp.File("calib.safetensors"), criterion = _temp.File("criterion.json");
         string spec = _temp.File("student.unet.yaml"), weights = _temp.File("student.safetensors"), export = _temp.File("exported");
-        Run(0, "calibration", "--model", Sd15, "--prompts", prompts, "--samples", "2", "--steps", "2", "--output", calibration);
-        Run(0, "sweep", "--model", Sd15, "--calibration", calibration, "--output", criterion);
-        Run(0, "prune", "--model", Sd15, "--criterion", criterion, "--ratio", "0.5", "--output", spec, "--student-weights", weights);
-        using var json = JsonDocument.Parse(Run(0, "export", "--model", Sd15, "--student-spec", spec, "--student-weights", weights, "--output", export, "--json"));
+        Run(0, "calibration", "--model", folder, "--prompts", prompts, "--samples", "2", "--steps", "2", "--output", calibration);
+        Run(0, "sweep", "--model", folder, "--calibration", calibration, "--output", criterion);
+        Run(0, "prune", "--model", folder, "--criterion", criterion, "--ratio", "0.5", "--output", spec, "--student-weights", weights);
+        using var json = JsonDocument.Parse(Run(0, "export", "--model", folder, "--student-spec", spec, "--student-weights", weights, "--output", export, "--json"));
 
         var root = json.RootElement;
         var removed = root.GetProperty("removed").EnumerateArray().ToList();
         long teacherParams = root.GetProperty("teacher_params").GetInt64(), studentParams = root.GetProperty("student_params").GetInt64();
-        Assert.Equal(792_964, teacherParams);
+        Assert.Equal(unetParams, teacherParams);
         Assert.Equal(teacherParams - studentParams, removed.Sum(u => u.GetProperty("params").GetInt64()));
         Assert.True(studentParams <= teacherParams / 2);
         using var criterionJson = JsonDocument.Parse(File.ReadAllText(criterion));
@@ -52,11 +55,11 @@ public sealed class PipelineMethodCommandTests(ITestOutputHelper log) : IDisposa
             Assert.Equal(losses[unit.GetProperty("id").GetString()!], unit.GetProperty("one_shot_loss").GetDouble());
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(export, PipelineExport.ManifestFile)));
         Assert.Equal(0.5, manifest.RootElement.GetProperty("ratio").GetDouble());
-        Assert.Equal(Sd15, manifest.RootElement.GetProperty("teacher").GetProperty("folder").GetString());
+        Assert.Equal(folder, manifest.RootElement.GetProperty("teacher").GetProperty("folder").GetString());
 
         string fromExport = _temp.File("export.safetensors"), fromStudent = _temp.File("student-in-place.safetensors");
         Run(0, "generate", "--model", export, "--prompt", "a red fox", "--steps", "2", "--seed", "3", "--output", fromExport);
-        Run(0, "generate", "--model", Sd15, "--unet-spec", spec, "--unet-weights", weights, "--prompt", "a red fox", "--steps", "2", "--seed", "3", "--output", fromStudent);
+        Run(0, "generate", "--model", folder, "--unet-spec", spec, "--unet-weights", weights, "--prompt", "a red fox", "--steps", "2", "--seed", "3", "--output", fromStudent);
         using var scope = NewDisposeScope();
         var a = SafetensorsFile.Load(fromExport);
         var b = SafetensorsFile.Load(fromStudent);
