@@ -30,6 +30,7 @@ public static class CalibrationCommand
     private static readonly Option<int?> SamplesOption = new("--samples") { Description = "With --model: the number of samples N" };
     private static readonly Option<int> StepsOption = new("--steps") { Description = "With --model --prompts: DDIM steps of each trajectory", DefaultValueFactory = _ => 25 };
     private static readonly Option<double> GuidanceOption = new("--guidance") { Description = "With --model --prompts: classifier-free guidance scale of the trajectories", DefaultValueFactory = _ => 7.5 };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
     private static readonly Option<int> BatchOption = new("--batch") { Description = "With --model: samples per U-Net/VAE batch (speed and memory only)", DefaultValueFactory = _ => 4 };
     private static readonly Option<int?> SyntheticOption = new("--synthetic") { Description = "Write N seeded random samples of the spec's shapes (smoke tests, benchmarks)" };
     private static readonly Option<FileInfo?> MnistOption = new("--mnist") { Description = "Write the digits of this MNIST file (models/digits/mnist.safetensors) as latents + class labels" };
@@ -63,7 +64,7 @@ public static class CalibrationCommand
         var command = new VerbCommand("calibration", "Write a calibration or training set: from a pipeline (prompts or captioned images), synthetic, or the MNIST digits", Details)
         {
             SpecOption, SyntheticOption, MnistOption, SplitOption, OutputOption, SeedOption, TokensOption, SampleSizeOption,
-            PromptsOption, ImagesOption, SamplesOption, StepsOption, GuidanceOption, BatchOption,
+            PromptsOption, ImagesOption, SamplesOption, StepsOption, GuidanceOption, BatchOption, ThreadsOption,
         };
         Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
