@@ -32,6 +32,7 @@ public static class CliApp
         root.Subcommands.Add(ForwardCommand.Create(context));
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.ExportDiffusers.ExportDiffusersCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.ExportOnnx.ExportOnnxCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Export.ExportCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Score.ScoreCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));

@@ -82,9 +82,17 @@ namespace LaptopDiff.Spec
         /// <summary>Labels of the stages whose end output is a distillation feature, in execution order.</summary>
         public IEnumerable<string> FeatureStages => Steps.Where(s => s.EndsStage).Select(s => Components[s.Component].Stage.Label);
 
-        /// <summary>This layout with <paramref name="unitIds"/> removed as well: a student's structure, keys and counts.</summary>
-        /// <exception cref="SpecException">An id is not a prunable unit of this model.</exception>
-        public UNetLayout WithRemoved(IEnumerable<string> unitIds) =>
-            LayoutBuilder.BuildOrThrow(Spec with { Removed = Spec.Removed.Concat(unitIds).Distinct().ToEquatableArray() }, Spec.Name);
+        /// <summary>
+        /// This layout with <paramref name="unitIds"/> removed as well and, when given, its mid block cut down to
+        /// <paramref name="midReduction"/> (SSD-1B's): a student's structure, keys and counts.
+        /// </summary>
+        /// <exception cref="SpecException">An id is not a prunable unit of this model, or the mid block cannot be cut down so.</exception>
+        public UNetLayout WithRemoved(IEnumerable<string> unitIds, MidKind? midReduction = null) =>
+            LayoutBuilder.BuildOrThrow(Spec with
+            {
+                Removed = Spec.Removed.Concat(unitIds).Distinct().ToEquatableArray(),
+                Mid = midReduction is MidKind kind ? new MidSpec { Kind = kind, Source = Spec.Mid.Source } : Spec.Mid,
+                MidReduction = midReduction ?? Spec.MidReduction,
+            }, Spec.Name);
     }
 }

@@ -335,7 +335,8 @@ namespace LaptopDiff.Spec
         /// <summary>Most layers per stage and transformer blocks per transformer (SDXL uses 10 blocks).</summary>
         private const int MaxCount = 64;
 
-        internal static bool IsIdentifier(string name) =>
-            (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
+        /// <summary>Whether <paramref name="name"/> can name a generated class: letters, digits and '_', not starting with a digit.</summary>
+        public static bool IsIdentifier(string name) =>
+            name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
     }
 }

@@ -4,6 +4,7 @@ using LaptopDiff.Cli.IO;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Weights;
@@ -73,12 +74,12 @@ public static class AdditivityCommand
             var unet = Model.Resolve(parse);
             var weights = unet.WeightsPath!;
             var layout = SpecFiles.LoadLayout(unet.SpecPath);
-            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
 
             void Progress(string line) => context.Error.WriteLine(line);
             using var inputs = calibration != null
-                ? CriterionInputs.LoadCalibration(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
+                ? AdditivityInputs.Load(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
                 : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch, schedule: schedule);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);

@@ -31,11 +31,9 @@ public static class BenchKernelsCommand
         {
             int iterations = parse.GetValue(IterationsOption);
             if (iterations < 1) throw new OptionValueException("--iterations must be at least 1");
-            var tuning = KernelTuning.Default;
-            if (parse.GetValue(ThreadsOption) is int threads) tuning = tuning with { CpuThreads = threads };
             var report = KernelBenchmark.Run(new KernelBenchmarkOptions
             {
-                Iterations = iterations, Tuning = tuning, Log = line => context.Error.WriteLine($"[bench] {line}"),
+                Iterations = iterations, Tuning = KernelTuning.MatchingTorch(), Log = line => context.Error.WriteLine($"[bench] {line}"),
             });
             context.Out.WriteLine(parse.GetValue(JsonOption) ? report.ToJson() : report.ToTable());
             return ExitCodes.Ok;

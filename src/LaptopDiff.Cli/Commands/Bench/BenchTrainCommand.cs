@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using LaptopDiff.Cli.Commands.Distill;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Benchmarks;
 using LaptopDiff.Runtime.Distillation;
 using LaptopDiff.Runtime.Specs;
@@ -49,11 +49,10 @@ public static class BenchTrainCommand
                 "vanilla" => FeatureKd.Vanilla,
                 var other => throw new OptionValueException($"--feature-loss '{other}': expected normalized or vanilla"),
             };
-            int? threads = parse.GetValue(ThreadsOption);
             var teacher = SpecFiles.LoadLayout(parse.GetValue(TeacherOption)!.FullName);
             var student = SpecFiles.LoadLayout(parse.GetValue(StudentOption)!.FullName);
             StudentDistillation.CheckDerived(teacher, student);
-            using var kernels = DistillCommand.SelectKernels(parse.GetValue(KernelsOption)!, threads)
+            using var kernels = LossKernels.Select(LossKernels.Parse(parse.GetValue(KernelsOption)!))
                 ?? throw new OptionValueException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
             bool json = parse.GetValue(JsonOption);
             var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels), new TorchFeatureLoss() };

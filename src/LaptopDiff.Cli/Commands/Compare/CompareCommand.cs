@@ -7,6 +7,7 @@ using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Pruning.Baselines;
 using LaptopDiff.Runtime.Specs;
@@ -75,11 +76,11 @@ public static class CompareCommand
             var layout = SpecFiles.LoadLayout(specPath);
             if (layout.Removed.Count > 0 || layout.Spec.Base != null)
                 throw new InputException($"{specPath} is a pruned spec; compare prunes the full model's spec.");
-            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             var weights = unet.WeightsPath!;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
-            using var heldOut = CriterionInputs.LoadCalibration(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
+            using var heldOut = AdditivityInputs.Load(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
             using var teacher = new UNet2DCondition(layout);
             WeightLoader.Load(teacher, weights, strict: true);
             teacher.eval();

@@ -2,7 +2,7 @@ using System.CommandLine;
 using LaptopDiff.Cli.Commands.Train;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
-using LaptopDiff.Kernels;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Distillation;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Specs;
@@ -87,12 +87,11 @@ public static class DistillCommand
                 Distillation = distill,
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
+                Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
             };
-            using var kernels = SelectKernels(parse.GetValue(KernelsOption)!, parse.GetValue(shared.Threads));
-            IFeatureLoss featureLoss = kernels != null ? new KernelFeatureLoss(kernels.Kernels) : new TorchFeatureLoss();
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
             var outcome = TrainingProgressView.Run(context.Error, "distill", parse.GetValue(shared.LogEvery),
-                (progress, log) => StudentDistillation.Run(request, featureLoss, signal.Token, progress, log));
+                (progress, log) => StudentDistillation.Run(request, signal.Token, progress, log));
             return TrainingReport.Write(context, outcome, request.OutputDir, StudentDistillation.WeightsFile, parse.GetValue(shared.Json));
         }));
         return command;
@@ -103,17 +102,5 @@ public static class DistillCommand
     {
         var path = TeacherTraining.ConditionerPathFor(teacherWeights);
         return File.Exists(path) ? path : null;
-    }
-
-    /// <summary>null for the unfused torch path.</summary>
-    internal static KernelSelection? SelectKernels(string choice, int? threads)
-    {
-        if (choice == "torch") return null;
-        var preference = OptionValues.Checked(() => KernelSelectionOptions.ParsePreference(choice));
-        return KernelSelector.Select(new KernelSelectionOptions
-        {
-            Preference = preference,
-            Tuning = threads is int n ? KernelTuning.Default with { CpuThreads = n } : KernelTuning.Default,
-        });
     }
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
-using LaptopDiff.Kernels;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Specs;
@@ -28,7 +28,7 @@ public static class SweepCommand
     private static readonly Option<long> SeedOption = CommonOptions.Seed("the timesteps and noise");
     private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<bool> NaiveOption = new("--naive") { Description = "Reference strategy: one full masked forward per unit (for verification and timing)" };
-    private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Loss reduction: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Loss reduction: auto, simd or ilgpu (fused kernels) or torch (the float64 reference)", DefaultValueFactory = _ => "auto" };
     private static readonly JsonOption JsonOption = CommonOptions.Json("the run's figures and each unit's loss");
 
     private const string Details = """
@@ -76,8 +76,6 @@ public static class SweepCommand
                     Schedule = ScheduleFlags.Read(parse),
                 },
             }.Validate());
-            var preference = OptionValues.Checked(() => KernelSelectionOptions.ParsePreference(parse.GetValue(KernelsOption)!));
-            int? threads = parse.GetValue(ThreadsOption);
             bool json = parse.GetValue(JsonOption);
 
             var unet = Model.Resolve(parse);
@@ -88,22 +86,16 @@ public static class SweepCommand
                 CalibrationPath = parse.GetValue(CalibrationOption)!.FullName,
                 OutputPath = parse.GetValue(OutputOption)!.FullName,
                 Options = options,
+                Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
             };
-            using var kernels = KernelSelector.Select(new KernelSelectionOptions
-            {
-                Preference = preference,
-                Tuning = threads is int n ? KernelTuning.Default with { CpuThreads = n } : KernelTuning.Default,
-            });
-            var reducer = new KernelLossReducer(kernels.Kernels);
             var outcome = SweepProgressView.Run(context.Error, (progress, log) =>
             {
-                log(kernels.ToString());
                 log($"{request.Layout.Spec.Name}: {request.Layout.PrunableUnits.Count()} prunable units, shard {options.Shard} ({shard.Source}), " +
                     $"{(options.Strategy == SweepStrategy.Naive ? "naive (full masked forwards)" : $"prefix-cached, {options.AblationsPerForward} ablation(s) per forward")}, " +
                     $"batch {options.BatchSize}, {torch.get_num_threads()} threads; noising: {options.Noising}");
-                return SweepRunner.Run(request, new SweepHooks { Reducer = reducer, Progress = progress }, log);
+                return SweepRunner.Run(request, new SweepHooks { Progress = progress }, log);
             });
-            Report(context, outcome, options, reducer, json);
+            Report(context, outcome, options, json);
             return ExitCodes.Ok;
         }));
         return command;
@@ -113,7 +105,7 @@ public static class SweepCommand
     private static Option<int?> ShardCount() =>
         new("--shards") { Description = "With --shard auto: the number of shards, required in a Kubernetes Indexed Job (its spec.completions), checked against a Slurm array's task count" };
 
-    private static void Report(CliContext context, SweepOutcome o, SweepOptions options, IAblationLossReducer reducer, bool json)
+    private static void Report(CliContext context, SweepOutcome o, SweepOptions options, bool json)
     {
         var r = o.Record;
         if (json)
@@ -123,7 +115,7 @@ public static class SweepCommand
                 criterion = o.CriterionPath, record = o.RecordPath, spec = r.Identity.SpecName, shard = r.Identity.Shard.ToString(),
                 units = o.Criterion.Units.Count, samples = r.Identity.Samples, batch = options.BatchSize,
                 ablations_per_forward = options.AblationsPerForward, strategy = options.Strategy == SweepStrategy.Naive ? "naive" : "prefix_cached",
-                kernels = reducer.Name, units_resumed = o.UnitsResumed,
+                kernels = o.Reduction, units_resumed = o.UnitsResumed,
                 teacher_forwards = o.TeacherForwardsThisRun, ablated_forwards = o.AblatedForwardsThisRun, elapsed_seconds = Math.Round(o.SecondsThisRun, 3),
                 total_teacher_forwards = r.TeacherForwards, total_ablated_forwards = r.AblatedForwards, total_elapsed_seconds = Math.Round(r.ElapsedSeconds, 3),
                 losses = o.Criterion.Units.ToDictionary(u => u.Id, u => u.Loss),

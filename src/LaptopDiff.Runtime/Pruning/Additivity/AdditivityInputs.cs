@@ -31,6 +31,13 @@ public sealed class AdditivityInputs : IDisposable
     public string Source { get; }
     public string? CalibrationHash { get; }
 
+    /// <summary>The calibration file at <paramref name="path"/>, checked against <paramref name="layout"/>, noised as <see cref="FromCalibration"/> does.</summary>
+    public static AdditivityInputs Load(string path, UNetLayout layout, NoisingSettings noising, int batchSize)
+    {
+        using var set = CalibrationSet.Load(path, layout);
+        return FromCalibration(set, noising, batchSize);
+    }
+
     /// <summary>
     /// A calibration set noised exactly like the sweep (<see cref="CalibrationNoising"/>), so a criterion swept
     /// on the same set and seed is measured on the same x_t.

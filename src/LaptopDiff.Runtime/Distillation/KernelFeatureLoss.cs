@@ -1,8 +1,7 @@
 using LaptopDiff.Kernels;
-using LaptopDiff.Runtime.Distillation;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Cli.Commands.Distill;
+namespace LaptopDiff.Runtime.Distillation;
 
 /// <summary>The distillation feature term on the fused kernel (<see cref="FeatureDistillationLoss"/>: one pass per pair forward, gradient written in the same pass).</summary>
 public sealed class KernelFeatureLoss(ILossKernels kernels) : IFeatureLoss

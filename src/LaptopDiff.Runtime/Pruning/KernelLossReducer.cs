@@ -1,8 +1,7 @@
 using LaptopDiff.Kernels;
-using LaptopDiff.Runtime.Pruning;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Cli.Commands.Sweep;
+namespace LaptopDiff.Runtime.Pruning;
 
 /// <summary>The sweep's loss reduction on the fused kernels: one <see cref="AblationLossAccumulator"/> pass per group.</summary>
 public sealed class KernelLossReducer(ILossKernels kernels) : IAblationLossReducer

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LaptopDiff.Kernels;
+namespace LaptopDiff.Kernels.CudaCheck;
 
 public sealed record DeviceCheckResult(
     [property: JsonPropertyName("name")] string Name,
@@ -31,7 +31,7 @@ public sealed record DeviceCheckReport(
     [JsonPropertyName("passed")]
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 
-    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Relaxed);
+    public string ToJson() => JsonSerializer.Serialize(this, CheckJson.Relaxed);
 
     public string ToText()
     {

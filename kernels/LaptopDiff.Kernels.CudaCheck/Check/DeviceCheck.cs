@@ -2,7 +2,7 @@ using System.Diagnostics;
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace LaptopDiff.Kernels;
+namespace LaptopDiff.Kernels.CudaCheck;
 
 /// <summary>
 /// Verifies and times the ILGPU kernels on a CUDA GPU (kernels/run-cuda-check.sh runs it):

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace LaptopDiff.Kernels;
+namespace LaptopDiff.Kernels.CudaCheck;
 
 /// <summary>
 /// The TorchSharp-facing part of <see cref="DeviceCheck"/>: CPU tensors through

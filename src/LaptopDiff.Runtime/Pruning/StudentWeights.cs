@@ -1,14 +1,14 @@
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 
-namespace LaptopDiff.Cli.Commands.Prune;
+namespace LaptopDiff.Runtime.Pruning;
 
 /// <summary>
 /// The student's initial weights: the teacher's tensors minus the removed units' keys, under the same
 /// names, in the teacher's order and dtype. Copied byte for byte from the teacher's file in chunks (no
 /// model is built and no tensor is materialised), written atomically.
 /// </summary>
-internal static class StudentWeights
+public static class StudentWeights
 {
     /// <summary>Checks the teacher file against the full model's keys (names and shapes) before anything is written.</summary>
     public static SafetensorsHeader CheckTeacher(string teacherPath, UNetLayout baseLayout)

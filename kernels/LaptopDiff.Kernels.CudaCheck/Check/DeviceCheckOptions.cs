@@ -1,4 +1,4 @@
-namespace LaptopDiff.Kernels;
+namespace LaptopDiff.Kernels.CudaCheck;
 
 /// <summary>What <see cref="DeviceCheck"/> runs; see kernels/run-cuda-check.sh.</summary>
 public sealed record DeviceCheckOptions
