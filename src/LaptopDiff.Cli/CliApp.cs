@@ -39,6 +39,7 @@ public static class CliApp
         root.Subcommands.Add(CalibrationCommand.Create(context));
         root.Subcommands.Add(SweepCommand.Create(context));
         root.Subcommands.Add(MergeCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Profile.ProfileCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Additivity.AdditivityCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.TrainCommand.Create(context));

@@ -22,7 +22,7 @@ public static class UNetBenchmark
         using var model = new UNet2DCondition(layout);
 
         using var scope = NewDisposeScope();
-        var inputs = RandomInputs(layout, options.Batch, size, options.Tokens);
+        var inputs = RandomInputs(layout, options.Batch, size, size, options.Tokens);
         model.eval();
         void TorchForward()
         {
@@ -101,18 +101,18 @@ public static class UNetBenchmark
         return watch.Elapsed.TotalMilliseconds;
     }
 
-    /// <summary>Seeded inputs of the layout's shapes; timesteps spread over [0, 1000).</summary>
-    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int size, int tokens)
+    /// <summary>Seeded inputs of the layout's shapes at <paramref name="height"/> x <paramref name="width"/> latents; timesteps spread over [0, 1000).</summary>
+    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int height, int width, int tokens)
     {
         var spec = layout.Spec;
-        var sample = randn(batch, spec.InChannels, size, size);
+        var sample = randn(batch, spec.InChannels, height, width);
         var timestep = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64);
         var context = randn(batch, tokens, Math.Max(spec.CrossAttentionDim, 1));
         Tensor? textEmbeds = null, timeIds = null;
         if (spec.AdditionEmbedding is AdditionEmbeddingSpec add)
         {
             textEmbeds = randn(batch, add.TextEmbedDim);
-            timeIds = tensor(new float[] { size * 8, size * 8, 0, 0, size * 8, size * 8 }).repeat(batch, 1);
+            timeIds = tensor(new float[] { height * 8, width * 8, 0, 0, height * 8, width * 8 }).repeat(batch, 1);
         }
         return new UNetInputs(sample, timestep, context, textEmbeds, timeIds);
     }
