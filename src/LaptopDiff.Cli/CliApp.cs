@@ -33,6 +33,8 @@ public static class CliApp
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.ExportDiffusers.ExportDiffusersCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.ExportOnnx.ExportOnnxCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Export.ExportCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Score.ScoreCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(CalibrationCommand.Create(context));
         root.Subcommands.Add(SweepCommand.Create(context));

@@ -92,7 +92,8 @@ namespace LaptopDiff.Spec
             if (point.Name != null && !SpecParser.IsIdentifier(point.Name))
                 return Fail(new[] { At(SpecDiagnosticIds.InvalidName, $"name '{point.Name}' must be a C# identifier (letters, digits, '_'; not starting with a digit); it names the generated class") });
 
-            var yaml = PrunedSpecBuilder.Build(_baseLayout, point.BaseReference, solution, _criterionHash, point.Ratio, _date, point.Name, _criterion.Criterion, _budget);
+            var yaml = PrunedSpecBuilder.Build(_baseLayout, point.BaseReference, solution, _criterionHash, point.Ratio, _date, point.Name, _criterion.Criterion,
+                _criterion.Units.ToDictionary(u => u.Id, u => u.Loss, StringComparer.Ordinal), _budget);
             var resolved = SpecResolver.Resolve(SpecParser.Parse(point.Path, yaml, ct), _ => _baseSpec);
             if (resolved.Spec == null || resolved.Diagnostics.Count > 0) return Fail(resolved.Diagnostics);
             var (layout, layoutDiagnostics) = LayoutBuilder.Build(resolved.Spec, point.Path);

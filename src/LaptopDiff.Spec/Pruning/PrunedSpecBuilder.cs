@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
@@ -21,7 +22,8 @@ namespace LaptopDiff.Spec
         /// <c>&lt;BaseName&gt;Latency&lt;percent&gt;</c> (or <c>Flops</c>), and provenance and header say the budget, shape and device.</param>
         /// <exception cref="ArgumentException">The solution does not fit the layout, or the name is not a C# identifier.</exception>
         public static string Build(UNetLayout baseLayout, string baseFileName, PruneSolution solution, string criterionHash, double ratio, string date,
-            string? name = null, string criterion = CriterionFile.OutputLoss, PruneBudget? budget = null)
+            string? name = null, string criterion = CriterionFile.OutputLoss, IReadOnlyDictionary<string, double>? unitLosses = null,
+            PruneBudget? budget = null)
         {
             if (!(ratio >= 0 && ratio <= 1))
                 throw new ArgumentOutOfRangeException(nameof(ratio), $"the ratio must be between 0 and 1, got {ratio.ToString("R", CultureInfo.InvariantCulture)}");
@@ -51,6 +53,8 @@ namespace LaptopDiff.Spec
                 Criterion = criterionHash,
                 Ratio = ratio,
                 Date = date,
+                Losses = unitLosses is null ? EquatableArray<UnitLoss>.Empty
+                    : solution.Removed.Where(unitLosses.ContainsKey).Select(id => new UnitLoss(id, unitLosses[id])).ToEquatableArray(),
             };
             long total = baseLayout.BaseParamCount;
             string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);

@@ -36,6 +36,7 @@ public static class PruneCommand
     private static readonly Option<string> OutputOption = CommonOptions.Output<string>(
         "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
         "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder", required: false);
+    private static readonly UNetModelOptions Model = new(SpecOption, weightsDescription: "The teacher's weights (.safetensors, diffusers keys); with --student-weights");
     private static readonly Option<string> BudgetOption = new("--budget")
     {
         Description = "What --ratio is a fraction of: params (the paper's; no costs file), flops or latency of one U-Net step (from --costs)",
@@ -48,7 +49,6 @@ public static class PruneCommand
     private static readonly Option<int> BatchOption = new("--batch") { Description = "The batch the budget is for; the costs file must have been profiled at it", DefaultValueFactory = _ => 1 };
     private static readonly Option<int?> HeightOption = new("--height") { Description = "Latent height the budget is for (default: the spec's sample_size); the costs file must match" };
     private static readonly Option<int?> WidthOption = new("--width") { Description = "Latent width the budget is for (default: the spec's sample_size); the costs file must match" };
-    private static readonly Option<FileInfo?> WeightsOption = new("--weights") { Description = "The teacher's weights (.safetensors, diffusers keys); with --student-weights" };
     private static readonly Option<string?> StudentWeightsOption = new("--student-weights")
     {
         Description = "Where to write the student's initial weights: the teacher's tensors minus the removed units' (same key names). " +
@@ -94,17 +94,20 @@ public static class PruneCommand
         PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
         var command = new VerbCommand("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)", Details)
         {
-            SpecOption, CriterionOption, RatioOption, BudgetOption, CostsOption, BatchOption, HeightOption, WidthOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
+            CriterionOption, RatioOption, BudgetOption, CostsOption, BatchOption, HeightOption, WidthOption, PresetOption, RandomOption, OutputOption, StudentWeightsOption, NameOption, JsonOption,
         };
+        Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
+            var unet = Model.Resolve(parse, weightsRequired: false);
+            var student = parse.GetValue(StudentWeightsOption);
             var request = new PruneRequest
             {
-                SpecPath = parse.GetValue(SpecOption)!.FullName,
+                SpecPath = unet.SpecPath,
                 Method = Method(parse),
                 Output = parse.GetValue(OutputOption),
-                TeacherWeights = parse.GetValue(WeightsOption)?.FullName,
-                StudentWeights = parse.GetValue(StudentWeightsOption),
+                TeacherWeights = unet.Folder is null || student is not null ? unet.WeightsPath : null,   // a folder's weights are read only to write a student
+                StudentWeights = student,
                 Name = parse.GetValue(NameOption),
             };
             var outcome = PruneRunner.Run(request);
