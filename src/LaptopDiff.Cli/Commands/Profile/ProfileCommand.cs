@@ -16,7 +16,8 @@ namespace LaptopDiff.Cli.Commands.Profile;
 public static class ProfileCommand
 {
     private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec(CommonOptions.AnySpec + " (or give --model)", required: false);
-    private static readonly Option<DirectoryInfo?> ModelOption = new("--model") { Description = "A diffusers pipeline folder: its unet/config.json is the spec (as prune --spec DIR/unet/config.json reads it)" };
+    private static readonly Option<DirectoryInfo> ModelOption = CommonOptions.Model(
+        CommonOptions.PipelineFolderDescription + ": its unet/config.json is the spec profiled (or give --spec)", required: false);
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Batch size", DefaultValueFactory = _ => 1 };
     private static readonly Option<int?> HeightOption = new("--height") { Description = "Latent height (default: the spec's sample_size)" };
     private static readonly Option<int?> WidthOption = new("--width") { Description = "Latent width (default: the spec's sample_size)" };
