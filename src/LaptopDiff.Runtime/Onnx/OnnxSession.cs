@@ -53,6 +53,8 @@ public sealed class OnnxSession : IDisposable
             InterOpNumThreads = 1,
             IntraOpNumThreads = options.Threads ?? 0,
         };
+        // weights straight from the allocator, not the arena, whose power-of-two growth can reserve up to twice their size
+        sessionOptions.AddSessionConfigEntry("session.use_device_allocator_for_initializers", "1");
         try
         {
             return new OnnxSession(new InferenceSession(path, sessionOptions), path);
