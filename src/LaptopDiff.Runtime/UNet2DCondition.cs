@@ -89,8 +89,13 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
 
     public override UNetOutput forward(UNetInputs inputs) => Plan.Run(inputs);
 
-    /// <summary>The forward with units skipped by <paramref name="mask"/> and, optionally, the stage-end features.</summary>
-    public UNetOutput Forward(UNetInputs inputs, UnitMask? mask = null, bool features = false) => Plan.Run(inputs, mask, features);
+    /// <summary>
+    /// The forward with units skipped by <paramref name="mask"/> and, optionally, the stage-end features; with
+    /// <paramref name="checkpointStages"/>, training keeps only each stage's inputs and outputs and recomputes the rest
+    /// in the backward (<see cref="ExecutionPlan.Run"/>).
+    /// </summary>
+    public UNetOutput Forward(UNetInputs inputs, UnitMask? mask = null, bool features = false, bool checkpointStages = false) =>
+        Plan.Run(inputs, mask, features, checkpointStages);
 
     /// <summary>A down stage, the mid block or an up stage, with its modules under diffusers' names.</summary>
     /// <exception cref="ArgumentException">The stage is the stem or the head, or this model does not have it.</exception>

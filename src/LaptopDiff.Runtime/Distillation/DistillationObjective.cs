@@ -52,9 +52,9 @@ public sealed class DistillationObjective : ITrainingObjective
         UNetInputs inputs;
         using (no_grad()) inputs = batch.Inputs(_conditioner);
         UNetOutput teacherOut;
-        using (no_grad()) teacherOut = _teacher.Forward(inputs, features: true);
+        using (no_grad()) teacherOut = _teacher.Forward(inputs, features: true);   // frozen: no graph, no stored activations
         using var teacherOutput = teacherOut;
-        using var studentOut = _student.Forward(inputs, features: features);
+        using var studentOut = _student.Forward(inputs, features: features, checkpointStages: _options.CheckpointActivations);
 
         var task = nn.functional.mse_loss(studentOut.Sample, batch.Noise);
         var output = nn.functional.mse_loss(studentOut.Sample, teacherOut.Sample);

@@ -8,6 +8,11 @@ public sealed record DistillationOptions
     public double FeatureWeight { get; init; } = 1.0;
     /// <summary>Weight of the task loss ||eps - eps_S||^2 (1 in the paper).</summary>
     public double TaskWeight { get; init; } = 1.0;
+    /// <summary>
+    /// Recompute each student stage in the backward instead of keeping its activations (<see cref="Execution.ExecutionPlan.Run"/>):
+    /// less memory, about one more student forward per step, the same gradients, so not part of the run's identity.
+    /// </summary>
+    public bool CheckpointActivations { get; init; }
 
     public DistillationOptions Validate()
     {
