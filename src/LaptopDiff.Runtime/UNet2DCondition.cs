@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Spec;
@@ -84,6 +85,12 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
 
     public UNetLayout Layout { get; }
 
+    /// <summary>Where the parameters live; the forward creates every tensor there.</summary>
+    public Device Device => conv_in.weight!.device;
+
+    /// <summary>Moves the parameters and buffers to <paramref name="device"/> (see <see cref="ModuleDevice"/>); returns this model.</summary>
+    public UNet2DCondition MoveTo(Device device) => ModuleDevice.MoveTo(this, device);
+
     /// <summary>The one execution plan: full, masked, resumed and feature-tapping forwards.</summary>
     public ExecutionPlan Plan { get; }
 
@@ -153,7 +160,7 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
     internal Tensor Head(Tensor h)
     {
         using var scope = NewDisposeScope();
-        return Ops.Conv2d(conv_out, Ops.SiluOwned(conv_norm_out.forward(h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
+        return Ops.Conv2d(conv_out, Ops.SiluOwned(Ops.Norm(conv_norm_out, h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
     }
 
     private UNetStage BuildStage(StageId stage, IEnumerable<LayoutComponent> components, HashSet<string> removed)

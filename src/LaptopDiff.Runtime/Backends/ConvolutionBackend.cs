@@ -54,11 +54,16 @@ public static class ConvolutionBackend
     private static readonly object CheckLock = new();
     private static volatile bool fallbackApplied;
 
-    /// <summary><paramref name="conv"/> applied to <paramref name="x"/> [B,C,H,W] in its signature's plan (float32 CPU tensors; others plainly).</summary>
-    public static Tensor Conv2d(Conv2d conv, Tensor x) =>
-        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32
-            ? PlanFor(ConvolutionSignature.Of(conv)).Run(conv, x)
-            : conv.forward(x);
+    /// <summary>
+    /// <paramref name="conv"/> applied to <paramref name="x"/> [B,C,H,W] in its signature's plan (float32 CPU tensors; on
+    /// the meta device, which libtorch's C++ convolution does not support, as <see cref="ShiftedConvolution"/>; others plainly).
+    /// </summary>
+    public static Tensor Conv2d(Conv2d conv, Tensor x) => x.device_type switch
+    {
+        DeviceType.CPU when x.dtype == ScalarType.Float32 => PlanFor(ConvolutionSignature.Of(conv)).Run(conv, x),
+        DeviceType.META => ShiftedConvolution.Run(conv, x),
+        _ => conv.forward(x),
+    };
 
     /// <summary>The plan of <paramref name="signature"/>: made (and checked, after a failed probe) on first use, then the same object.</summary>
     public static ConvolutionPlan PlanFor(ConvolutionSignature signature) =>

@@ -1,3 +1,5 @@
+using LaptopDiff.Runtime.Backends;
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Training;
@@ -56,11 +58,11 @@ public sealed class DistillationObjective : ITrainingObjective
         using var teacherOutput = teacherOut;
         using var studentOut = _student.Forward(inputs, features: features, checkpointStages: _options.CheckpointActivations);
 
-        var task = nn.functional.mse_loss(studentOut.Sample, batch.Noise);
-        var output = nn.functional.mse_loss(studentOut.Sample, teacherOut.Sample);
+        var task = Ops.MeanSquaredError(studentOut.Sample, batch.Noise);
+        var output = Ops.MeanSquaredError(studentOut.Sample, teacherOut.Sample);
         var total = task * _options.TaskWeight + output * _options.OutputWeight;
         var terms = new List<KeyValuePair<string, double>>();
-        double featValue = 0;
+        Tensor? feat = null;
         var perStage = new List<KeyValuePair<string, double>>();
         long batchSize = batch.Noisy.shape[0];
 
@@ -74,14 +76,13 @@ public sealed class DistillationObjective : ITrainingObjective
                     throw new InvalidOperationException($"stage {_stages[k]}: student feature {Weights.Shapes.Format(studentFeatures[k].shape)} != teacher {Weights.Shapes.Format(teacherFeatures[k].shape)}");
             bool normalized = _options.FeatureKd == FeatureKd.Normalized;
             var weights = teacherFeatures.Select(f => _options.FeatureWeight / (normalized ? 1.0 : f.numel())).ToArray();
-            var feat = _featureLoss.Apply(teacherFeatures, studentFeatures, weights, normalized, out errors, out norms);
-            featValue = feat.item<float>();
+            feat = _featureLoss.Apply(teacherFeatures, studentFeatures, weights, normalized, out errors, out norms);
             total = total + feat;
         }
         else
         {
             errors = new double[_stages.Length];
-            norms = teacherFeatures.Select(f => f.to_type(ScalarType.Float64).pow(2).sum().item<double>()).ToArray();
+            norms = HostScalars.Read(teacherFeatures.Select(f => f.to_type(ScalarType.Float64).pow(2).sum()).ToArray());
         }
 
         for (int k = 0; k < _stages.Length; k++)
@@ -96,10 +97,11 @@ public sealed class DistillationObjective : ITrainingObjective
             }
             perStage.Add(KeyValuePair.Create($"teacher_norm/{_stages[k]}", Math.Sqrt(norms[k] / batchSize)));
         }
-        terms.Add(KeyValuePair.Create("loss", (double)total.item<float>()));
-        terms.Add(KeyValuePair.Create("task", (double)task.item<float>()));
-        terms.Add(KeyValuePair.Create("out", (double)output.item<float>()));
-        if (features) terms.Add(KeyValuePair.Create("feat", featValue));
+        var values = HostScalars.Read(total.to_type(ScalarType.Float32), task, output, feat?.to_type(ScalarType.Float32) ?? zeros_like(task));
+        terms.Add(KeyValuePair.Create("loss", values[0]));
+        terms.Add(KeyValuePair.Create("task", values[1]));
+        terms.Add(KeyValuePair.Create("out", values[2]));
+        if (features) terms.Add(KeyValuePair.Create("feat", values[3]));
         terms.AddRange(perStage);
         return new LossTerms(total.MoveToOuterDisposeScope(), terms);
     }
