@@ -31,14 +31,15 @@ public static class DistillStepBenchmark
 
     public static IReadOnlyList<DistillStepTiming> Run(UNetLayout teacherLayout, UNetLayout studentLayout, int batch, int runs, int warmup,
         IReadOnlyList<IFeatureLoss> losses, FeatureKd kind = FeatureKd.Normalized, Action<string>? log = null,
-        bool checkpointActivations = false, bool withoutFeatureTerm = true)
+        bool checkpointActivations = false, bool withoutFeatureTerm = true, Device? device = null)
     {
         manual_seed(0);
-        using var teacher = new UNet2DCondition(teacherLayout);
-        using var student = new UNet2DCondition(studentLayout);
+        device ??= CPU;
+        using var teacher = new UNet2DCondition(teacherLayout).MoveTo(device);
+        using var student = new UNet2DCondition(studentLayout).MoveTo(device);
         var spec = teacherLayout.Spec;
         using var scope = NewDisposeScope();
-        var inputs = UNetBenchmark.RandomInputs(teacherLayout, batch, spec.SampleSize, ContextTokens);
+        var inputs = UNetBenchmark.RandomInputs(teacherLayout, batch, spec.SampleSize, ContextTokens, device);
         using var trainingBatch = new TrainingBatch
         {
             Noisy = inputs.Sample,

@@ -34,7 +34,7 @@ public static class ResidentMemory
         foreach (var line in File.ReadLines(Status))
             if (line.StartsWith(key, StringComparison.Ordinal))
             {
-                var parts = line[key.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);   // "  123456 kB"
+                var parts = line[key.Length..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);   // "\t  123456 kB"
                 return long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
             }
         return null;

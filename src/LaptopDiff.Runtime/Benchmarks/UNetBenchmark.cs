@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Spec;
 using TorchSharp;
@@ -17,11 +18,12 @@ public static class UNetBenchmark
         if (options.Threads is int threads) torch.set_num_threads(threads);
         torch.manual_seed(options.Seed);
         int size = options.SampleSize ?? layout.Spec.SampleSize;
-        using var model = new UNet2DCondition(layout);
+        var device = options.Device ?? CPU;
+        using var model = new UNet2DCondition(layout).MoveTo(device);
 
         using var scope = NewDisposeScope();
-        var inputs = RandomInputs(layout, options.Batch, size, options.Tokens);
-        var target = randn(options.Batch, layout.Spec.OutChannels, size, size);
+        var inputs = RandomInputs(layout, options.Batch, size, options.Tokens, device);
+        var target = randn(options.Batch, layout.Spec.OutChannels, size, size, device: device);
 
         model.eval();
         var forward = Measure(options, "forward", progress, () =>
@@ -36,7 +38,7 @@ public static class UNetBenchmark
         {
             using var step = NewDisposeScope();
             model.zero_grad();
-            var loss = nn.functional.mse_loss(model.forward(inputs).Sample, target);
+            var loss = Ops.MeanSquaredError(model.forward(inputs).Sample, target);
             loss.backward();
         });
 
@@ -44,18 +46,18 @@ public static class UNetBenchmark
             Median(forward), Median(forwardBackward), forward, forwardBackward);
     }
 
-    /// <summary>Seeded inputs of the layout's shapes; timesteps spread over [0, 1000).</summary>
-    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int size, int tokens)
+    /// <summary>Seeded inputs of the layout's shapes on <paramref name="device"/> (default the CPU); timesteps spread over [0, 1000).</summary>
+    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int size, int tokens, Device? device = null)
     {
         var spec = layout.Spec;
-        var sample = randn(batch, spec.InChannels, size, size);
-        var timestep = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64);
-        var context = randn(batch, tokens, Math.Max(spec.CrossAttentionDim, 1));
+        var sample = randn(batch, spec.InChannels, size, size, device: device);
+        var timestep = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64, device: device);
+        var context = randn(batch, tokens, Math.Max(spec.CrossAttentionDim, 1), device: device);
         Tensor? textEmbeds = null, timeIds = null;
         if (spec.AdditionEmbedding is AdditionEmbeddingSpec add)
         {
-            textEmbeds = randn(batch, add.TextEmbedDim);
-            timeIds = tensor(new float[] { size * 8, size * 8, 0, 0, size * 8, size * 8 }).repeat(batch, 1);
+            textEmbeds = randn(batch, add.TextEmbedDim, device: device);
+            timeIds = tensor(new float[] { size * 8, size * 8, 0, 0, size * 8, size * 8 }, device: device).repeat(batch, 1);
         }
         return new UNetInputs(sample, timestep, context, textEmbeds, timeIds);
     }

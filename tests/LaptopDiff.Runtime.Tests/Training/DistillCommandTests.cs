@@ -132,6 +132,8 @@ public class DistillCommandTests
         {
             Assert.True(r.GetProperty("step_ms").GetDouble() > 0);
             Assert.InRange(r.GetProperty("loss_share").GetDouble(), 1e-6, 1.0);
+            // VmHWM of this test process: at least its libtorch and .NET runtime (tens of MiB), below the machine's memory
+            Assert.InRange(r.GetProperty("peak_resident_bytes").GetInt64(), 32L << 20, 64L << 30);
         }
     }
 

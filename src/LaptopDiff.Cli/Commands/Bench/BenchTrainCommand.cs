@@ -19,6 +19,7 @@ public static class BenchTrainCommand
     private static readonly Option<FileInfo> StudentOption = new("--student-spec") { Description = "The pruned student's spec (base: the teacher's)", Required = true };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the teacher, the student and the step");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Measured steps per variant (the median is reported)", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warm-up steps per variant", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Fused kernel path: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
@@ -42,7 +43,7 @@ public static class BenchTrainCommand
     {
         var command = new VerbCommand("train", "Time a student distillation step (teacher fwd, student fwd+bwd, AdamW) with the fused and the unfused feature loss; the loss's share of the step", Details)
         {
-            TeacherOption, StudentOption, BatchOption, ThreadsOption, RunsOption, WarmupOption, KernelsOption, FeatureLossOption,
+            TeacherOption, StudentOption, BatchOption, ThreadsOption, DeviceOption, RunsOption, WarmupOption, KernelsOption, FeatureLossOption,
             CheckpointOption, FusedOnlyOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
@@ -65,7 +66,7 @@ public static class BenchTrainCommand
             var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels) };
             if (!fusedOnly) losses.Add(new TorchFeatureLoss());
             var timings = DistillStepBenchmark.Run(teacher, student, batch, runs, warmup, losses, kind, json ? null : line => context.Error.WriteLine($"[bench] {line}"),
-                checkpoint, withoutFeatureTerm: !fusedOnly);
+                checkpoint, withoutFeatureTerm: !fusedOnly, DeviceOption.Read(parse));
             double? baseline = fusedOnly ? null : timings[^1].StepMs;
             var rows = timings.Take(losses.Count).Select(r => new
             {

@@ -87,6 +87,7 @@ public static class DistillCommand
                 Distillation = distill,
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
+                Device = shared.Device.Read(parse),
                 Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
             };
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
