@@ -16,7 +16,8 @@ namespace LaptopDiff.Runtime.Distillation;
 /// <c>out</c>, <c>feat</c> (the weighted sum), and per stage s: <c>feat/s</c> (the term as it enters the
 /// loss, before l_feat), <c>feat_norm/s</c> (the normalized ratio), <c>feat_mse/s</c> (the un-normalized
 /// per-element MSE, comparable across runs) and <c>teacher_norm/s</c> (||F_T^s|| per sample).
-/// The conditioner, if any, is the teacher's and stays frozen.
+/// The conditioner, if any, is the teacher's and stays frozen. The teacher runs without autograd, in float32 or, with
+/// <see cref="DistillationOptions.TeacherDtype"/> bfloat16, cast to it here (its outputs come back as float32).
 /// </summary>
 public sealed class DistillationObjective : ITrainingObjective
 {
@@ -39,6 +40,7 @@ public sealed class DistillationObjective : ITrainingObjective
         if (!_stages.SequenceEqual(student.Layout.FeatureStages))
             throw new ArgumentException("teacher and student have different feature stages");
         Freeze(teacher);
+        if (_options.TeacherDtype != ScalarType.Float32) ModuleDevice.ToType(teacher, _options.TeacherDtype);
         if (conditioner != null) Freeze(conditioner);
         Trained = [("unet", student)];
     }
@@ -54,7 +56,7 @@ public sealed class DistillationObjective : ITrainingObjective
         UNetInputs inputs;
         using (no_grad()) inputs = batch.Inputs(_conditioner);
         UNetOutput teacherOut;
-        using (no_grad()) teacherOut = _teacher.Forward(inputs, features: true);   // frozen: no graph, no stored activations
+        using (no_grad()) teacherOut = TeacherForward(inputs);                  // frozen: no graph, no stored activations
         using var teacherOutput = teacherOut;
         using var studentOut = _student.Forward(inputs, features: features, checkpointStages: _options.CheckpointActivations);
 
@@ -104,6 +106,24 @@ public sealed class DistillationObjective : ITrainingObjective
         if (features) terms.Add(KeyValuePair.Create("feat", values[3]));
         terms.AddRange(perStage);
         return new LossTerms(total.MoveToOuterDisposeScope(), terms);
+    }
+
+    /// <summary>The teacher's output and features in float32, run in <see cref="DistillationOptions.TeacherDtype"/>.</summary>
+    private UNetOutput TeacherForward(UNetInputs inputs)
+    {
+        var dtype = _options.TeacherDtype;
+        if (dtype == ScalarType.Float32) return _teacher.Forward(inputs, features: true);
+        using var scope = NewDisposeScope();
+        var cast = inputs with
+        {
+            Sample = inputs.Sample.to_type(dtype),
+            EncoderHiddenStates = inputs.EncoderHiddenStates.to_type(dtype),
+            TextEmbeds = inputs.TextEmbeds?.to_type(dtype),
+            TimeIds = inputs.TimeIds?.to_type(dtype),
+        };
+        using var output = _teacher.Forward(cast, features: true);
+        return new UNetOutput(output.Sample.to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
+            output.Features!.ToDictionary(f => f.Key, f => f.Value.to_type(ScalarType.Float32).MoveToOuterDisposeScope()));
     }
 
     private static void Freeze(nn.Module module)

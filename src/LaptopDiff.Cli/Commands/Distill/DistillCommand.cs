@@ -25,6 +25,7 @@ public static class DistillCommand
     private static readonly Option<double> OutputWeightOption = new("--l-out") { Description = "Weight of the output KD term ||eps_T - eps_S||^2", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<double> FeatureWeightOption = new("--l-feat") { Description = "Weight of the feature KD term", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<bool> CheckpointOption = new("--checkpoint-activations") { Description = "Recompute each student stage in the backward instead of keeping its activations: less memory, about one more student forward per step, the same gradients" };
+    private static readonly Option<string> TeacherDtypeOption = new("--teacher-dtype") { Description = "The frozen teacher's dtype: float32, or bfloat16 (half its memory; targets with bfloat16 rounding, about 1e-2 relative)", DefaultValueFactory = _ => "float32" };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Feature loss: auto, simd or ilgpu (fused kernels) or torch (unfused reference)", DefaultValueFactory = _ => "auto" };
 
     private const string Details = """
@@ -51,7 +52,7 @@ public static class DistillCommand
         var command = new VerbCommand("distill", "Retrain a pruned student from its frozen teacher: task + output KD + normalized feature KD; resumable; writes OUTPUT/student.safetensors, plots and log.jsonl", Details)
         {
             TeacherSpecOption, TeacherWeightsOption, ConditionerOption, StudentSpecOption, StudentWeightsOption,
-            FeatureLossOption, OutputWeightOption, FeatureWeightOption, CheckpointOption, KernelsOption,
+            FeatureLossOption, OutputWeightOption, FeatureWeightOption, CheckpointOption, TeacherDtypeOption, KernelsOption,
         };
         shared.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
@@ -69,6 +70,12 @@ public static class DistillCommand
                 OutputWeight = parse.GetValue(OutputWeightOption),
                 FeatureWeight = parse.GetValue(FeatureWeightOption),
                 CheckpointActivations = parse.GetValue(CheckpointOption),
+                TeacherDtype = parse.GetValue(TeacherDtypeOption) switch
+                {
+                    "float32" => TorchSharp.torch.ScalarType.Float32,
+                    "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+                    var other => throw new ArgumentException($"--teacher-dtype '{other}': expected float32 or bfloat16"),
+                },
             }.Validate());
             var teacherWeights = parse.GetValue(TeacherWeightsOption)!.FullName;
             var conditioner = parse.GetValue(ConditionerOption)?.FullName ?? DefaultConditioner(teacherWeights);
