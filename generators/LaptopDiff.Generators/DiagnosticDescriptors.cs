@@ -38,6 +38,10 @@ namespace LaptopDiff.Generators
             "Criterion file does not match the spec", "criterion file does not match the spec (structure hash, unknown, missing or miscounted units)");
         public static readonly DiagnosticDescriptor InfeasibleRatio = Error(SpecDiagnosticIds.InfeasibleRatio,
             "Pruning ratio cannot be reached", "pruning ratio cannot be reached, or is not in (0, 1)");
+        public static readonly DiagnosticDescriptor InvalidCosts = Error(SpecDiagnosticIds.InvalidCosts,
+            "Invalid costs file", "invalid costs file (malformed, or a negative or non-finite cost)");
+        public static readonly DiagnosticDescriptor CostsMismatch = Error(SpecDiagnosticIds.CostsMismatch,
+            "Costs file missing or does not match", "a budget other than params without a costs file, or a costs file of another spec, batch or resolution");
         public static readonly DiagnosticDescriptor InternalError = Error(SpecDiagnosticIds.InternalError,
             "Internal error", "internal error (a LaptopDiff bug, reported instead of crashing the build)");
 
@@ -46,7 +50,7 @@ namespace LaptopDiff.Generators
         {
             InvalidYaml, UnknownBlockType, UnknownKey, MissingKey, InvalidValue, InconsistentChannels, UnknownUnit, SkipCountMismatch,
             HeadsDoNotDivide, NotPrunable, BaseNotFound, InvalidName, DuplicateName, InvalidCriterion, CriterionMismatch, InfeasibleRatio,
-            InternalError,
+            InvalidCosts, CostsMismatch, InternalError,
         };
 
         private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);

@@ -26,6 +26,10 @@ namespace LaptopDiff.Generators
         public const string Models = nameof(Models);
         /// <summary>Each criterion file of a <c>&lt;LaptopDiffPrune&gt;</c> item parsed, with its spec, ratios and names.</summary>
         public const string PruneParse = nameof(PruneParse);
+        /// <summary>Each costs file of a <c>&lt;LaptopDiffPrune&gt;</c> item parsed.</summary>
+        public const string CostsParse = nameof(CostsParse);
+        /// <summary>Every costs file of the build, for the items that name one.</summary>
+        public const string CostsIndex = nameof(CostsIndex);
         /// <summary>Each prune request solved by the exact knapsack into one resolved pruned spec per ratio.</summary>
         public const string PruneSolve = nameof(PruneSolve);
         /// <summary>Each pruned spec of a prune request expanded into its layout and emit model.</summary>

@@ -37,15 +37,26 @@ namespace LaptopDiff.Generators
                 .WithTrackingName(TrackingNames.Build);
 
             // 3b. build-time pruning: a <LaptopDiffPrune> item's criterion file (an AdditionalFile with metadata) is solved
-            //     at each ratio into a pruned overlay, which takes the same resolve -> layout -> emit path as a pruned spec file
+            //     at each ratio (of its budget, from its costs file) into a pruned overlay, which takes the same
+            //     resolve -> layout -> emit path as a pruned spec file
             var pruneRequests = context.AdditionalTextsProvider
                 .Combine(context.AnalyzerConfigOptionsProvider)
                 .Select(static (pair, ct) => PruneRequest.Read(pair.Left, pair.Right.GetOptions(pair.Left), ct))
                 .Where(static r => r != null)
                 .Select(static (r, _) => r!)
                 .WithTrackingName(TrackingNames.PruneParse);
-            var pruneOutcomes = pruneRequests.Combine(bases)
-                .Select(static (pair, ct) => PruneOutcome.Solve(pair.Left, pair.Right, ct))
+            var costsFiles = context.AdditionalTextsProvider
+                .Combine(context.AnalyzerConfigOptionsProvider)
+                .Select(static (pair, ct) => CostsInput.Read(pair.Left, pair.Right.GetOptions(pair.Left), ct))
+                .Where(static c => c != null)
+                .Select(static (c, _) => c!)
+                .WithTrackingName(TrackingNames.CostsParse);
+            context.RegisterSourceOutput(costsFiles.Select(static (c, _) => c.Diagnostics), DiagnosticSink.Report);
+            var costs = costsFiles.Collect()
+                .Select(static (all, _) => CostsIndex.Create(all))
+                .WithTrackingName(TrackingNames.CostsIndex);
+            var pruneOutcomes = pruneRequests.Combine(bases).Combine(costs)
+                .Select(static (pair, ct) => PruneOutcome.Solve(pair.Left.Left, pair.Left.Right, pair.Right, ct))
                 .WithTrackingName(TrackingNames.PruneSolve);
             var prunedBuilt = pruneOutcomes.SelectMany(static (o, _) => o.Specs)
                 .Combine(options)

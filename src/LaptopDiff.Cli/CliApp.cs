@@ -32,10 +32,14 @@ public static class CliApp
         root.Subcommands.Add(ForwardCommand.Create(context));
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.ExportDiffusers.ExportDiffusersCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.ExportOnnx.ExportOnnxCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Export.ExportCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Score.ScoreCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(CalibrationCommand.Create(context));
         root.Subcommands.Add(SweepCommand.Create(context));
         root.Subcommands.Add(MergeCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Profile.ProfileCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Prune.PruneCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Additivity.AdditivityCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.TrainCommand.Create(context));

@@ -18,7 +18,7 @@ namespace LaptopDiff.Runtime;
 /// Generated model classes derive from this one; the fields here are private and registered
 /// explicitly, so a derived class may still call <c>RegisterComponents()</c> for fields of its own.
 /// </summary>
-public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
+public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>, IUNetRunner
 {
     private readonly Conv2d conv_in;
     private readonly Timesteps time_proj;
@@ -103,6 +103,8 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
     /// </summary>
     public UNetOutput Forward(UNetInputs inputs, UnitMask? mask = null, bool features = false, bool checkpointStages = false) =>
         Plan.Run(inputs, mask, features, checkpointStages);
+
+    UNetOutput IUNetRunner.Forward(UNetInputs inputs) => Plan.Run(inputs);
 
     /// <summary>A down stage, the mid block or an up stage, with its modules under diffusers' names.</summary>
     /// <exception cref="ArgumentException">The stage is the stem or the head, or this model does not have it.</exception>

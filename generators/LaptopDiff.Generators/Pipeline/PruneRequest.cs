@@ -10,11 +10,12 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace LaptopDiff.Generators.Pipeline
 {
     /// <summary>
-    /// One <c>&lt;LaptopDiffPrune Include="x.unet.yaml" Criterion="x.criterion.json" Ratios="0.3;0.5" /&gt;</c> item, as the
-    /// generator sees it: build/LaptopDiff.targets adds the criterion file as an AdditionalFile whose metadata
-    /// (<see cref="SpecMetadata"/>, <see cref="RatiosMetadata"/>, <see cref="NamesMetadata"/>) says which spec to prune
-    /// and at which ratios. The criterion is parsed here (positioned LD0014 diagnostics); equatable, so an
-    /// unchanged file and unchanged metadata reuse everything downstream.
+    /// One <c>&lt;LaptopDiffPrune Include="x.unet.yaml" Criterion="x.criterion.json" Ratios="0.3;0.5" [Budget="latency"
+    /// Costs="x.costs.json" Batch="2" Height="64" Width="64"] /&gt;</c> item, as the generator sees it: build/LaptopDiff.targets
+    /// adds the criterion file as an AdditionalFile whose metadata says which spec to prune, at which ratios of which budget
+    /// (parameters by default; FLOPs or latency from the costs file, which must have been measured at the item's batch and
+    /// resolution: batch 1 at the spec's sample size unless given). The criterion is parsed here (positioned LD0014
+    /// diagnostics); equatable, so an unchanged file and unchanged metadata reuse everything downstream.
     /// </summary>
     internal sealed record PruneRequest(
         string CriterionPath, string SpecReference, string RatiosText, string? NamesText,
@@ -23,6 +24,14 @@ namespace LaptopDiff.Generators.Pipeline
         public const string SpecMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneSpec";
         public const string RatiosMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneRatios";
         public const string NamesMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneNames";
+        public const string BudgetMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneBudget";
+        public const string CostsMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneCosts";
+        public const string BatchMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneBatch";
+        public const string HeightMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneHeight";
+        public const string WidthMetadata = "build_metadata.AdditionalFiles.LaptopDiffPruneWidth";
+
+        /// <summary>The item's budget and where it was measured: Budget, Costs, Batch, Height, Width as given (null when not).</summary>
+        public PruneBudgetRequest Budget { get; init; } = PruneBudgetRequest.None;
 
         /// <summary>The request an AdditionalFile carries, or null when it is no criterion of a LaptopDiffPrune item. Never throws (except for cancellation).</summary>
         public static PruneRequest? Read(AdditionalText file, AnalyzerConfigOptions options, CancellationToken ct)
@@ -30,6 +39,8 @@ namespace LaptopDiff.Generators.Pipeline
             if (!options.TryGetValue(SpecMetadata, out var spec) || string.IsNullOrWhiteSpace(spec)) return null;
             options.TryGetValue(RatiosMetadata, out var ratios);
             options.TryGetValue(NamesMetadata, out var names);
+            string? Value(string key) => options.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+            var budget = new PruneBudgetRequest(Value(BudgetMetadata), Value(CostsMetadata), Value(BatchMetadata), Value(HeightMetadata), Value(WidthMetadata));
             try
             {
                 var text = file.GetText(ct);
@@ -38,14 +49,20 @@ namespace LaptopDiff.Generators.Pipeline
                 var (criterion, diagnostics) = CriterionReader.Parse(file.Path, content, ct);
                 return new PruneRequest(file.Path, spec.Trim(), ratios ?? "", string.IsNullOrWhiteSpace(names) ? null : names,
                     criterion, content == null ? "" : SpecHash.OfText(content), lines,
-                    diagnostics.Select(d => DiagnosticInfo.From(d, lines)).ToEquatableArray());
+                    diagnostics.Select(d => DiagnosticInfo.From(d, lines)).ToEquatableArray()) { Budget = budget };
             }
             catch (Exception e) when (!(e is OperationCanceledException))
             {
                 return new PruneRequest(file.Path, spec.Trim(), ratios ?? "", names, null, "", LineMap.Empty,
-                    new[] { DiagnosticInfo.Internal(file.Path, TrackingNames.PruneParse, e) }.ToEquatableArray());
+                    new[] { DiagnosticInfo.Internal(file.Path, TrackingNames.PruneParse, e) }.ToEquatableArray()) { Budget = budget };
             }
         }
+    }
+
+    /// <summary>An item's Budget, Costs, Batch, Height and Width metadata as written.</summary>
+    internal sealed record PruneBudgetRequest(string? Kind, string? Costs, string? Batch, string? Height, string? Width)
+    {
+        public static readonly PruneBudgetRequest None = new PruneBudgetRequest(null, null, null, null, null);
     }
 
     /// <summary>What a prune request gives: one resolved pruned spec per ratio (built like any pruned spec), or the diagnostics that say why not.</summary>
@@ -56,7 +73,7 @@ namespace LaptopDiff.Generators.Pipeline
         /// <c>laptop-diff prune</c>) over the item's ratios and names, its diagnostics said in the item's terms and placed in
         /// the criterion file. Never throws (except for cancellation).
         /// </summary>
-        public static PruneOutcome Solve(PruneRequest request, BaseIndex index, CancellationToken ct)
+        public static PruneOutcome Solve(PruneRequest request, BaseIndex index, CostsIndex costs, CancellationToken ct)
         {
             var diagnostics = new List<DiagnosticInfo>(request.Diagnostics);
             try
@@ -77,6 +94,8 @@ namespace LaptopDiff.Generators.Pipeline
                     return Fail(diagnostics, request, SpecDiagnosticIds.BaseNotFound, $"{item}: spec {entry.FileName} has errors (reported on it); fix them first");
 
                 ct.ThrowIfCancellationRequested();
+                var (budget, budgetProblems) = Budget(request, item, baseLayout, costs);
+                if (budget == null) return Done(null, diagnostics.Concat(budgetProblems).ToList());
                 var ratios = PruneRatios.Parse(new[] { request.RatiosText }, ';', ',');
                 var names = request.NamesText?.Split(';', ',').Select(n => n.Trim()).Where(n => n.Length > 0).ToList();
                 var points = ratios.Select((r, i) => (Ratio: r, Name: names != null && i < names.Count ? names[i] : null))
@@ -84,7 +103,7 @@ namespace LaptopDiff.Generators.Pipeline
                     .Select(x => new FrontierPoint(x.Ratio.Value!.Value, x.Ratio.Text, x.Name,
                         request.CriterionPath + "#" + (x.Name ?? "ratio " + x.Ratio.Text), entry.FileName));
                 bool namesFit = names == null || names.Count == ratios.Count;
-                var plan = FrontierPlanner.Plan(baseLayout, entry.Parsed, request.Criterion, request.CriterionHash, namesFit ? points : Enumerable.Empty<FrontierPoint>(), "build time", ct);
+                var plan = FrontierPlanner.Plan(baseLayout, entry.Parsed, request.Criterion, request.CriterionHash, namesFit ? points : Enumerable.Empty<FrontierPoint>(), "build time", budget, ct);
                 if (plan.Diagnostics.Count > 0) return Done(null, diagnostics.Concat(plan.Diagnostics.Select(d => DiagnosticInfo.From(d, request.Lines))).ToList());
 
                 foreach (var bad in ratios.Where(r => r.Problem != null))
@@ -105,6 +124,39 @@ namespace LaptopDiff.Generators.Pipeline
                 diagnostics.Add(DiagnosticInfo.Internal(request.CriterionPath, TrackingNames.PruneSolve, e));
                 return Done(null, diagnostics);
             }
+        }
+
+        /// <summary>The item's budget: parameters unless Budget says otherwise, from its costs file checked against the spec and the item's shape.</summary>
+        private static (PruneBudget? Budget, List<DiagnosticInfo> Problems) Budget(PruneRequest request, string item, UNetLayout baseLayout, CostsIndex costs)
+        {
+            var b = request.Budget;
+            var problems = new List<DiagnosticInfo>();
+            var kind = b.Kind == null ? BudgetKind.Params : PruneBudget.Parse(b.Kind);
+            if (kind == null)
+                problems.Add(Info(request, SpecDiagnosticIds.InvalidValue, $"{item}: Budget=\"{b.Kind}\" is not a budget; give {string.Join(", ", PruneBudget.Names)}"));
+            int? Size(string? text, string name)
+            {
+                if (text == null) return null;
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1) return v;
+                problems.Add(Info(request, SpecDiagnosticIds.InvalidValue, $"{item}: {name}=\"{text}\" must be a whole number of at least 1"));
+                return null;
+            }
+            var shape = new CostShape(Size(b.Batch, "Batch") ?? 1, Size(b.Height, "Height") ?? baseLayout.Spec.SampleSize, Size(b.Width, "Width") ?? baseLayout.Spec.SampleSize, 1);
+            CostsInput? input = null;
+            if (b.Costs != null)
+            {
+                input = costs.Find(b.Costs);
+                if (input == null)
+                    problems.Add(Info(request, SpecDiagnosticIds.CostsMismatch, $"{item}: costs file '{b.Costs}' is not among the build's files; give its path as Costs"));
+                else if (input.File == null)
+                    problems.Add(Info(request, SpecDiagnosticIds.CostsMismatch, $"{item}: costs file {System.IO.Path.GetFileName(input.Path)} has errors (reported on it); fix them first"));
+            }
+            if (problems.Count > 0) return (null, problems);
+            var (budget, mismatch) = PruneBudget.Create(kind!.Value, baseLayout, input?.File, shape, request.CriterionPath);
+            problems.AddRange(mismatch.Select(d => d.Path == input?.Path
+                ? DiagnosticInfo.From(d with { Message = $"{item}: {d.Message}" }, input.Lines)
+                : Info(request, d.Id, $"{item}: {d.Message}")));
+            return (budget, problems);
         }
 
         /// <summary>A planner diagnostic of one point in the item's words, placed in the criterion file.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Pipelines;
 
 namespace LaptopDiff.Cli.Commands;
@@ -9,11 +10,7 @@ namespace LaptopDiff.Cli.Commands;
 /// </summary>
 public sealed class PipelineModelOptions(bool required = true)
 {
-    public readonly Option<DirectoryInfo> Model = new("--model")
-    {
-        Description = "A diffusers pipeline folder (model_index.json + unet/, vae/, text_encoder/, tokenizer/, scheduler/; SDXL also text_encoder_2/, tokenizer_2/)",
-        Required = required,
-    };
+    public readonly Option<DirectoryInfo> Model = CommonOptions.Model(required: required);
     public readonly Option<string?> Variant = new("--variant") { Description = "Weight file variant, e.g. fp16 for diffusion_pytorch_model.fp16.safetensors (default: the plain files)" };
 
     public void AddTo(Command command)

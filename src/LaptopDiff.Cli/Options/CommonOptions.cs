@@ -14,12 +14,23 @@ public static class CommonOptions
     public const string OutputName = "--output";
     public const string OutputAlias = "-o";
     public const string SeedName = "--seed";
+    public const string ModelName = "--model";
 
     public const string AnySpec = "A *.unet.yaml spec or a diffusers config.json";
 
     /// <summary>A model's spec file.</summary>
     public static Option<FileInfo> Spec(string description = AnySpec, bool required = true) =>
         new(SpecName) { Description = description, Required = required };
+
+    /// <summary>
+    /// <c>--model DIR</c>: a diffusers pipeline folder (its U-Net, text encoders, VAE, scheduler); the one way to name a
+    /// model, in place of a command's spec and weights.
+    /// </summary>
+    public static Option<DirectoryInfo> Model(string description = PipelineFolderDescription, bool required = true) =>
+        new(ModelName) { Description = description, Required = required };
+
+    public const string PipelineFolderDescription =
+        "A diffusers pipeline folder (model_index.json + unet/, vae/, text_encoder/, tokenizer/, scheduler/; SDXL also text_encoder_2/, tokenizer_2/)";
 
     /// <summary>
     /// What a command writes: a file (<see cref="FileInfo"/>), a folder (<see cref="DirectoryInfo"/>) or a path

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Onnx;
 using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Training;
@@ -34,6 +35,7 @@ internal static class SettingFlags
         [nameof(TrainRequest.Resume)] = "--resume",
         [nameof(TrainRequest.OutputDir)] = CommonOptions.OutputName,
         [nameof(SweepRequest.OutputPath)] = CommonOptions.OutputName,
+        [nameof(OnnxExportOptions.Opset)] = "--opset",
         [nameof(SweepRequest.Kernels)] = "--kernels",
         [nameof(PruneRequest.Output)] = CommonOptions.OutputName,
         [nameof(PruneRequest.TeacherWeights)] = "--weights",

@@ -39,7 +39,7 @@ public static class DistillStepBenchmark
         using var student = new UNet2DCondition(studentLayout).MoveTo(device);
         var spec = teacherLayout.Spec;
         using var scope = NewDisposeScope();
-        var inputs = UNetBenchmark.RandomInputs(teacherLayout, batch, spec.SampleSize, ContextTokens, device);
+        var inputs = UNetBenchmark.RandomInputs(teacherLayout, batch, spec.SampleSize, spec.SampleSize, ContextTokens, device);
         using var trainingBatch = new TrainingBatch
         {
             Noisy = inputs.Sample,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Onnx;
 using LaptopDiff.Spec;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,7 +10,8 @@ namespace LaptopDiff.Runtime.Benchmarks;
 
 /// <summary>
 /// Times a U-Net at its sample size with seeded random weights and inputs: the median of repeated
-/// runs after warm-up, so one slow run (page faults, allocator growth) does not decide the figure.
+/// runs after warm-up, so one slow run (page faults, allocator growth) does not decide the figure. With ONNX
+/// Runtime, the same weights are exported and both runtimes' forwards are timed in one run at the same threads.
 /// </summary>
 public static class UNetBenchmark
 {
@@ -22,42 +24,100 @@ public static class UNetBenchmark
         using var model = new UNet2DCondition(layout).MoveTo(device);
 
         using var scope = NewDisposeScope();
-        var inputs = RandomInputs(layout, options.Batch, size, options.Tokens, device);
-        var target = randn(options.Batch, layout.Spec.OutChannels, size, size, device: device);
-
+        var inputs = RandomInputs(layout, options.Batch, size, size, options.Tokens, device);
         model.eval();
-        var forward = Measure(options, "forward", progress, () =>
+        void TorchForward()
         {
             using var _ = torch.inference_mode();
             using var step = NewDisposeScope();
             model.forward(inputs);
-        });
+        }
+        UNetBenchmarkReport Report(List<double>? forward, List<double>? forwardBackward) =>
+            new(layout.Spec.Name, layout.TotalParamCount, options.Batch, torch.get_num_threads(), size, options.Tokens,
+                forward is null ? null : Median(forward), forwardBackward is null ? null : Median(forwardBackward), forward ?? [], forwardBackward ?? []);
 
-        model.train();
-        var forwardBackward = Measure(options, "forward+backward", progress, () =>
+        if (!options.Runtimes.HasFlag(UNetRuntimes.Onnx))
+        {
+            var target = randn(options.Batch, layout.Spec.OutChannels, size, size, device: device);
+            var forward = Measure(options, "forward", progress, TorchForward);
+            model.train();
+            var forwardBackward = Measure(options, "forward+backward", progress, () =>
+            {
+                using var step = NewDisposeScope();
+                model.zero_grad();
+                var loss = Ops.MeanSquaredError(model.forward(inputs).Sample, target);
+                loss.backward();
+            });
+            return Report(forward, forwardBackward);
+        }
+
+        var (opened, sameWeights) = BenchmarkOnnxModel.Open(model, options, progress);
+        using var onnx = opened;
+        void OnnxForward()
         {
             using var step = NewDisposeScope();
-            model.zero_grad();
-            var loss = Ops.MeanSquaredError(model.forward(inputs).Sample, target);
-            loss.backward();
-        });
-
-        return new UNetBenchmarkReport(layout.Spec.Name, layout.TotalParamCount, options.Batch, torch.get_num_threads(), size, options.Tokens,
-            Median(forward), Median(forwardBackward), forward, forwardBackward);
+            onnx.Forward(inputs).Dispose();
+        }
+        double? agreement = sameWeights ? Agreement(model, onnx, inputs) : null;
+        List<double>? torchRuns = null, onnxRuns;
+        if (options.Runtimes.HasFlag(UNetRuntimes.Torch))
+            (torchRuns, onnxRuns) = MeasureInterleaved(options, progress, ("forward", TorchForward), ("onnx forward", OnnxForward));
+        else
+            onnxRuns = Measure(options, "onnx forward", progress, OnnxForward);
+        return Report(torchRuns, null) with { Onnx = new OnnxForwardTiming(sameWeights ? null : onnx.Path, Median(onnxRuns), onnxRuns, agreement) };
     }
 
-    /// <summary>Seeded inputs of the layout's shapes on <paramref name="device"/> (default the CPU); timesteps spread over [0, 1000).</summary>
-    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int size, int tokens, Device? device = null)
+    private static double Agreement(UNet2DCondition model, OnnxUNet onnx, UNetInputs inputs)
+    {
+        using var _ = torch.inference_mode();
+        using var scope = NewDisposeScope();
+        var a = onnx.Forward(inputs).Sample.to_type(ScalarType.Float64);
+        var b = model.forward(inputs).Sample.to_type(ScalarType.Float64);
+        return (a - b).norm().item<double>() / Math.Max(b.norm().item<double>(), 1e-30);
+    }
+
+    /// <summary>Both after their warm-ups, then alternately run by run, so a change of machine load falls on both alike.</summary>
+    private static (List<double>, List<double>) MeasureInterleaved(UNetBenchmarkOptions options, Action<string>? progress,
+        (string Name, Action Run) first, (string Name, Action Run) second)
+    {
+        for (int i = 0; i < options.WarmupRuns; i++)
+        {
+            first.Run();
+            second.Run();
+        }
+        var a = new List<double>();
+        var b = new List<double>();
+        for (int i = 0; i < options.MeasuredRuns; i++)
+        {
+            a.Add(Time(first.Run));
+            b.Add(Time(second.Run));
+            progress?.Invoke($"run {i + 1}/{options.MeasuredRuns}: {first.Name} {a[^1]:F1} ms, {second.Name} {b[^1]:F1} ms");
+        }
+        return (a, b);
+    }
+
+    private static double Time(Action run)
+    {
+        var watch = Stopwatch.StartNew();
+        run();
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// Seeded inputs of the layout's shapes at <paramref name="height"/> x <paramref name="width"/> latents, made on
+    /// <paramref name="device"/> (default the CPU); timesteps spread over [0, 1000).
+    /// </summary>
+    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int height, int width, int tokens, Device? device = null)
     {
         var spec = layout.Spec;
-        var sample = randn(batch, spec.InChannels, size, size, device: device);
+        var sample = randn(batch, spec.InChannels, height, width, device: device);
         var timestep = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64, device: device);
         var context = randn(batch, tokens, Math.Max(spec.CrossAttentionDim, 1), device: device);
         Tensor? textEmbeds = null, timeIds = null;
         if (spec.AdditionEmbedding is AdditionEmbeddingSpec add)
         {
             textEmbeds = randn(batch, add.TextEmbedDim, device: device);
-            timeIds = tensor(new float[] { size * 8, size * 8, 0, 0, size * 8, size * 8 }, device: device).repeat(batch, 1);
+            timeIds = tensor(new float[] { height * 8, width * 8, 0, 0, height * 8, width * 8 }, device: device).repeat(batch, 1);
         }
         return new UNetInputs(sample, timestep, context, textEmbeds, timeIds);
     }
@@ -68,9 +128,7 @@ public static class UNetBenchmark
         var times = new List<double>();
         for (int i = 0; i < options.MeasuredRuns; i++)
         {
-            var watch = Stopwatch.StartNew();
-            run();
-            times.Add(watch.Elapsed.TotalMilliseconds);
+            times.Add(Time(run));
             progress?.Invoke($"{what} run {i + 1}/{options.MeasuredRuns}: {times[^1]:F1} ms");
         }
         return times;

@@ -27,16 +27,26 @@ public sealed class Timesteps : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor t)
     {
         using var scope = NewDisposeScope();
-        int half = Dim / 2;
-        var exponent = arange(0, half, dtype: ScalarType.Float32, device: t.device) * -Math.Log(10000.0);   // [half]
-        exponent = exponent / (double)(half - FreqShift);
-        var freqs = exponent.exp();                                                                    // [half]
+        var freqs = Frequencies(Dim, FreqShift, t.device);                                             // [half]
         var args = t.to_type(ScalarType.Float32).unsqueeze(1) * freqs.unsqueeze(0);                    // [N,half]
         var sin = args.sin();
         var cos = args.cos();
         var emb = FlipSinToCos ? cat(new[] { cos, sin }, -1) : cat(new[] { sin, cos }, -1);           // [N,2*half]
         if (Dim % 2 == 1) emb = nn.functional.pad(emb, new long[] { 0, 1 });                          // odd width: zero column
         return emb.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>exp(-ln(10000) * arange(half) / (half - freq_shift))</c> in float32, [dim/2]: the angular frequencies each
+    /// timestep is multiplied by (also what the ONNX export stores, so both runtimes use the same constants).
+    /// </summary>
+    public static Tensor Frequencies(int dim, int freqShift, Device? device = null)
+    {
+        using var scope = NewDisposeScope();
+        int half = dim / 2;
+        var exponent = arange(0, half, dtype: ScalarType.Float32, device: device) * -Math.Log(10000.0);   // [half]
+        exponent = exponent / (double)(half - freqShift);
+        return exponent.exp().MoveToOuterDisposeScope();
     }
 }
 

@@ -3,8 +3,13 @@ namespace LaptopDiff.Runtime.Calibration;
 /// <summary>Names of a calibration file's tensors and metadata (see README.md in this folder).</summary>
 public static class CalibrationFormat
 {
-    /// <summary>Value of the <c>format</c> metadata key this version reads and writes.</summary>
+    /// <summary>Value of the <c>format</c> metadata key of sets of clean latents (read and written).</summary>
     public const string Version = "laptopdiff.calibration/1";
+    /// <summary>
+    /// Value of the <c>format</c> key of sets that also carry fixed U-Net inputs (<see cref="NoisyLatents"/> at
+    /// <see cref="Timesteps"/>) or the empty prompt's conditioning; this version reads both values.
+    /// </summary>
+    public const string VersionWithStates = "laptopdiff.calibration/2";
 
     /// <summary>Clean latents x_0 [N, C, H, W] (already scaled, e.g. by the VAE's 0.18215 for SD-1.5).</summary>
     public const string Latents = "latents";
@@ -16,6 +21,14 @@ public static class CalibrationFormat
     public const string TextEmbeds = "text_embeds";
     /// <summary>SDXL size/crop conditioning [N, 6] (text_time models only).</summary>
     public const string TimeIds = "time_ids";
+    /// <summary>Noisy latents x_t [N, C, H, W] the U-Net sees at <see cref="Timesteps"/>; with them the sweep noises nothing.</summary>
+    public const string NoisyLatents = "noisy_latents";
+    /// <summary>Training timesteps [N] (int64) of <see cref="NoisyLatents"/>.</summary>
+    public const string Timesteps = "timesteps";
+    /// <summary>The empty prompt's states [1, T, D]: what guidance and caption dropout use.</summary>
+    public const string NegativeEncoderHiddenStates = "negative_encoder_hidden_states";
+    /// <summary>The empty prompt's pooled embedding [1, P] (text_time models only).</summary>
+    public const string NegativeTextEmbeds = "negative_text_embeds";
     /// <summary>Pixel images: reserved for a later version (needs a VAE encoder); refused with a message.</summary>
     public const string Images = "images";
 
@@ -26,4 +39,8 @@ public static class CalibrationFormat
     public const string SeedKey = "seed";
     public const string CreatedKey = "created";
     public const string ToolKey = "tool";
+    /// <summary>The pipeline folder whose text encoders (and VAE) made the set.</summary>
+    public const string ModelKey = "model";
+    /// <summary>Each sample's prompt or caption, a JSON array of strings in sample order (sets made from a pipeline).</summary>
+    public const string CaptionsKey = "captions";
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Schedulers;
+using LaptopDiff.Spec;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Calibration;
@@ -12,11 +13,26 @@ public sealed record NoisingSettings
     public long Seed { get; init; }
     public NoiseSchedule Schedule { get; init; } = NoiseSchedule.StableDiffusion;
 
+    /// <summary>
+    /// The timesteps a set fixes with its noisy latents (<see cref="CalibrationSet.Timesteps"/>); null when they are drawn
+    /// here. The set's hash covers them; they are kept so a criterion lists them.
+    /// </summary>
+    public EquatableArray<int>? StoredTimesteps { get; init; }
+
     /// <summary>How timesteps are drawn; part of the identity so a future scheme cannot be mixed up with this one.</summary>
     public const string TimestepScheme = "stratified";
+    /// <summary>The scheme of sets that fix their own noisy latents and timesteps.</summary>
+    public const string StoredScheme = "stored";
 
-    public override string ToString() =>
-        $"seed {Seed.ToString(CultureInfo.InvariantCulture)}, {Schedule}, {TimestepScheme} timesteps";
+    public string Scheme => StoredTimesteps is null ? TimestepScheme : StoredScheme;
+
+    /// <summary>These settings for <paramref name="set"/>: with its stored timesteps when it fixes its U-Net inputs.</summary>
+    public NoisingSettings For(CalibrationSet set) =>
+        set.StoredTimesteps is { } stored ? this with { StoredTimesteps = stored.ToEquatableArray() } : this with { StoredTimesteps = null };
+
+    public override string ToString() => StoredTimesteps is null
+        ? $"seed {Seed.ToString(CultureInfo.InvariantCulture)}, {Schedule}, {TimestepScheme} timesteps"
+        : "the set's own noisy latents and timesteps";
 }
 
 /// <summary>
@@ -29,6 +45,8 @@ public sealed record NoisingSettings
 /// <item>noise eps_j is standard normal from sample j's own stream (<see cref="SeededRandom"/>);</item>
 /// <item>x_t = sqrt(acp_t) x_0 + sqrt(1 - acp_t) eps (<see cref="NoiseSchedule.AddNoise"/>).</item>
 /// </list>
+/// A set that fixes its own inputs (<see cref="CalibrationSet.NoisyLatents"/>, <see cref="NoisingSettings.StoredTimesteps"/>)
+/// is used as it is: its x_t at its timesteps.
 /// </summary>
 public sealed class CalibrationNoising
 {
@@ -39,6 +57,13 @@ public sealed class CalibrationNoising
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "need at least one sample");
         Settings = settings;
         int steps = settings.Schedule.Validate().TrainSteps;
+        if (settings.StoredTimesteps is { } stored)
+        {
+            if (stored.Count != samples)
+                throw new ArgumentException($"{stored.Count} stored timesteps for {samples} samples", nameof(settings));
+            _timesteps = stored.ToArray();
+            return;
+        }
         var order = new SeededRandom(settings.Seed, RandomPurpose.TimestepOrder, 0).Permutation(samples);
         _timesteps = new int[samples];
         for (int j = 0; j < samples; j++)
@@ -62,6 +87,25 @@ public sealed class CalibrationNoising
         if (set.Count != _timesteps.Length)
             throw new ArgumentException($"the noising was drawn for {_timesteps.Length} samples, the set has {set.Count}", nameof(set));
         var (x0, context, textEmbeds, timeIds) = set.Slice(start, count);                  // [B,C,H,W], [B,T,D], [B,P], [B,6]
+        if (Settings.StoredTimesteps is not null)
+        {
+            if (set.NoisyLatents is null || set.Timesteps is null)
+                throw new ArgumentException($"the noising uses stored timesteps but the set '{set.Path}' holds no noisy latents", nameof(set));
+            return new UNetInputs(set.NoisyLatents.narrow(0, start, count), set.Timesteps.narrow(0, start, count), context, textEmbeds, timeIds);
+        }
+        var (xt, timesteps) = AddNoise(x0, start);
+        return new UNetInputs(xt, timesteps, context, textEmbeds, timeIds);
+    }
+
+    /// <summary>
+    /// Clean latents x_0 [B,C,H,W] of samples [start, start + B) at their timesteps with their own noise: x_t [B,C,H,W]
+    /// and the timesteps (int64 [B]), in the caller's dispose scope.
+    /// </summary>
+    public (Tensor Noisy, Tensor Timesteps) AddNoise(Tensor x0, int start)
+    {
+        int count = (int)x0.shape[0];
+        if (start < 0 || start + count > _timesteps.Length)
+            throw new ArgumentException($"samples {start}..{start + count - 1} are outside the {_timesteps.Length} the noising was drawn for", nameof(start));
         long perSample = x0.shape.Skip(1).Aggregate(1L, (p, d) => p * d);                 // C*H*W
         var noise = new float[count * perSample];
         var t = new long[count];
@@ -73,7 +117,6 @@ public sealed class CalibrationNoising
         }
         var timesteps = tensor(t);                                                          // [B]
         var eps = tensor(noise).reshape(x0.shape);                                          // [B,C,H,W]
-        var xt = Settings.Schedule.AddNoise(x0, eps, timesteps);                            // [B,C,H,W]
-        return new UNetInputs(xt, timesteps, context, textEmbeds, timeIds);
+        return (Settings.Schedule.AddNoise(x0, eps, timesteps), timesteps);                // [B,C,H,W], [B]
     }
 }

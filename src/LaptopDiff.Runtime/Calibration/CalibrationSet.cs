@@ -16,8 +16,12 @@ namespace LaptopDiff.Runtime.Calibration;
 public sealed class CalibrationSet : IDisposable
 {
     private CalibrationSet(string path, IReadOnlyList<string> files, string hash, IReadOnlyDictionary<string, string> metadata,
-        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds)
+        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds, States? states)
     {
+        NoisyLatents = states?.NoisyLatents;
+        Timesteps = states?.Timesteps;
+        NegativeEncoderHiddenStates = states?.NegativeStates;
+        NegativeTextEmbeds = states?.NegativeTextEmbeds;
         Labels = labels;
         Path = path;
         Files = files;
@@ -48,7 +52,22 @@ public sealed class CalibrationSet : IDisposable
     /// <summary>[N, 6], text_time models only.</summary>
     public Tensor? TimeIds { get; }
 
+    /// <summary>[N, C, H, W]: fixed U-Net inputs x_t at <see cref="Timesteps"/> (sets from a pipeline's trajectories or noised images); null when the sweep noises the latents itself.</summary>
+    public Tensor? NoisyLatents { get; }
+    /// <summary>int64 [N], with <see cref="NoisyLatents"/>.</summary>
+    public Tensor? Timesteps { get; }
+    /// <summary>[1, T, D]: the empty prompt's states, when the set carries them.</summary>
+    public Tensor? NegativeEncoderHiddenStates { get; }
+    /// <summary>[1, P]: the empty prompt's pooled embedding (text_time models), when the set carries it.</summary>
+    public Tensor? NegativeTextEmbeds { get; }
+
+    /// <summary><see cref="Timesteps"/> as integers, in sample order; null when the set has none.</summary>
+    public IReadOnlyList<int>? StoredTimesteps => Timesteps?.data<long>().Select(t => (int)t).ToArray();
+
     public int Count => (int)Latents.shape[0];
+
+    /// <summary>The optional tensors of format 2 (<see cref="CalibrationFormat.VersionWithStates"/>).</summary>
+    private sealed record States(Tensor? NoisyLatents, Tensor? Timesteps, Tensor? NegativeStates, Tensor? NegativeTextEmbeds);
 
     /// <summary>
     /// Loads and checks a set (one file or shards) for <paramref name="layout"/>; problems are <see cref="InputException"/>s.
@@ -78,6 +97,11 @@ public sealed class CalibrationSet : IDisposable
             }
             var tensors = parts.Count == 1 ? parts[0] : Concat(parts, files);
             if (parts.Count == 1) parts.Clear();                             // now owned by the set
+            if (tensors.Remove(CalibrationFormat.Timesteps, out var rawTimesteps))
+            {
+                tensors[CalibrationFormat.Timesteps] = rawTimesteps.to_type(ScalarType.Int64).DetachFromDisposeScope();
+                rawTimesteps.Dispose();
+            }
             Tensor? labels = null;
             if (labelled)
             {
@@ -91,7 +115,9 @@ public sealed class CalibrationSet : IDisposable
             }
             var set = new CalibrationSet(path, files, hash, headers[0].Metadata,
                 tensors[CalibrationFormat.Latents], tensors[CalibrationFormat.EncoderHiddenStates], labels,
-                tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds));
+                tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds),
+                new States(tensors.GetValueOrDefault(CalibrationFormat.NoisyLatents), tensors.GetValueOrDefault(CalibrationFormat.Timesteps),
+                    tensors.GetValueOrDefault(CalibrationFormat.NegativeEncoderHiddenStates), tensors.GetValueOrDefault(CalibrationFormat.NegativeTextEmbeds)));
             set.CheckFinite();
             return set;
         }
@@ -114,6 +140,10 @@ public sealed class CalibrationSet : IDisposable
         Labels?.Dispose();
         TextEmbeds?.Dispose();
         TimeIds?.Dispose();
+        NoisyLatents?.Dispose();
+        Timesteps?.Dispose();
+        NegativeEncoderHiddenStates?.Dispose();
+        NegativeTextEmbeds?.Dispose();
     }
 
     /// <summary>Names, dtypes and shapes from the header, before any data is read.</summary>
@@ -121,8 +151,8 @@ public sealed class CalibrationSet : IDisposable
     {
         var spec = layout.Spec;
         var add = spec.AdditionEmbedding;
-        if (header.Metadata.TryGetValue(CalibrationFormat.FormatKey, out var format) && format != CalibrationFormat.Version)
-            throw new InputException($"calibration file '{file}' has format '{format}'; this version reads '{CalibrationFormat.Version}'");
+        if (header.Metadata.TryGetValue(CalibrationFormat.FormatKey, out var format) && format is not (CalibrationFormat.Version or CalibrationFormat.VersionWithStates))
+            throw new InputException($"calibration file '{file}' has format '{format}'; this version reads '{CalibrationFormat.Version}' and '{CalibrationFormat.VersionWithStates}'");
         if (header.Find(CalibrationFormat.Images) != null && header.Find(CalibrationFormat.Latents) == null)
             throw new InputException($"calibration file '{file}' holds 'images'; this version needs 'latents' (encode the images with the model's VAE first)");
 
@@ -131,12 +161,20 @@ public sealed class CalibrationSet : IDisposable
             throw new InputException($"calibration file '{file}' holds both 'labels' and 'encoder_hidden_states'; a set has one kind of conditioning");
         var expected = new List<string> { CalibrationFormat.Latents, labelled ? CalibrationFormat.Labels : CalibrationFormat.EncoderHiddenStates };
         if (add != null) expected.AddRange(new[] { CalibrationFormat.TextEmbeds, CalibrationFormat.TimeIds });
+        var optional = new List<string> { CalibrationFormat.NoisyLatents, CalibrationFormat.Timesteps, CalibrationFormat.NegativeEncoderHiddenStates };
+        if (add != null) optional.Add(CalibrationFormat.NegativeTextEmbeds);
         foreach (var e in header.Entries)
         {
-            if (!expected.Contains(e.Name))
+            if (e.Name == CalibrationFormat.Timesteps)
+            {
+                if (e.DType != ScalarType.Int64)
+                    throw new InputException($"calibration file '{file}': 'timesteps' is {SafetensorsDType.NameOf(e.DType)}; it must be I64");
+                continue;
+            }
+            if (!expected.Contains(e.Name) && !optional.Contains(e.Name))
                 throw new InputException($"calibration file '{file}': unexpected tensor '{e.Name}'" +
                     (add == null && e.Name is CalibrationFormat.TextEmbeds or CalibrationFormat.TimeIds ? $" ({spec.Name} has no text_time embedding; is this an SDXL set?)" : "") +
-                    $"; {spec.Name} takes {string.Join(", ", expected)}");
+                    $"; {spec.Name} takes {string.Join(", ", expected)} (optionally {string.Join(", ", optional)})");
             if (e.Name == CalibrationFormat.Labels)
             {
                 if (e.DType is not (ScalarType.Int64 or ScalarType.Byte))
@@ -168,6 +206,25 @@ public sealed class CalibrationSet : IDisposable
             ExpectShape(header, file, CalibrationFormat.TextEmbeds, n, add.TextEmbedDim, 2, $"[{n},{add.TextEmbedDim}]");
             ExpectShape(header, file, CalibrationFormat.TimeIds, n, add.TimeIdCount, 2, $"[{n},{add.TimeIdCount}]");
         }
+        CheckStates(header, file, latents, spec);
+    }
+
+    /// <summary>Format 2's optional tensors: noisy latents and timesteps go together; the empty prompt's conditioning is one row.</summary>
+    private static void CheckStates(SafetensorsHeader header, string file, IReadOnlyList<long> latents, UNetSpec spec)
+    {
+        var noisy = header.Find(CalibrationFormat.NoisyLatents);
+        var timesteps = header.Find(CalibrationFormat.Timesteps);
+        if ((noisy is null) != (timesteps is null))
+            throw new InputException($"calibration file '{file}': '{CalibrationFormat.NoisyLatents}' and '{CalibrationFormat.Timesteps}' go together (x_t and its timestep); " +
+                                     $"it has only '{(noisy ?? timesteps)!.Name}'");
+        if (noisy != null && !noisy.Shape.SequenceEqual(latents))
+            throw new InputException($"calibration file '{file}': '{CalibrationFormat.NoisyLatents}' must have the shape of 'latents' {Shapes.Format(latents)}, found {Shapes.Format(noisy.Shape)}");
+        if (timesteps != null && (timesteps.Shape.Count != 1 || timesteps.Shape[0] != latents[0]))
+            throw new InputException($"calibration file '{file}': '{CalibrationFormat.Timesteps}' must be [{latents[0]}] (N from 'latents'), found {Shapes.Format(timesteps.Shape)}");
+        if (header.Find(CalibrationFormat.NegativeEncoderHiddenStates) != null)
+            ExpectShape(header, file, CalibrationFormat.NegativeEncoderHiddenStates, 1, spec.CrossAttentionDim, 3, $"[1,T,{spec.CrossAttentionDim}]");
+        if (spec.AdditionEmbedding is { } add && header.Find(CalibrationFormat.NegativeTextEmbeds) != null)
+            ExpectShape(header, file, CalibrationFormat.NegativeTextEmbeds, 1, add.TextEmbedDim, 2, $"[1,{add.TextEmbedDim}]");
     }
 
     /// <summary>A [n, ..., last] tensor of the given rank.</summary>
@@ -175,7 +232,7 @@ public sealed class CalibrationSet : IDisposable
     {
         var shape = header.Find(name)!.Shape;
         if (shape.Count != rank || shape[0] != n || shape[rank - 1] != last || shape.Any(d => d < 1))
-            throw new InputException($"calibration file '{file}': '{name}' must be {expected} (N from 'latents'), found {Shapes.Format(shape)}");
+            throw new InputException($"calibration file '{file}': '{name}' must be {expected}{(n == 1 ? "" : " (N from 'latents')")}, found {Shapes.Format(shape)}");
     }
 
     /// <summary>Shards joined along the sample axis; their per-sample shapes must agree.</summary>
@@ -184,6 +241,11 @@ public sealed class CalibrationSet : IDisposable
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var name in parts[0].Keys)
         {
+            if (name is CalibrationFormat.NegativeEncoderHiddenStates or CalibrationFormat.NegativeTextEmbeds)
+            {
+                result[name] = parts[0][name].clone().DetachFromDisposeScope();   // the same in every shard
+                continue;
+            }
             for (int i = 1; i < parts.Count; i++)
                 if (!parts[i][name].shape.Skip(1).SequenceEqual(parts[0][name].shape.Skip(1)))
                     throw new InputException($"calibration shards disagree: '{name}' is {Shapes.Format(parts[0][name].shape)} in '{files[0]}' " +
@@ -196,7 +258,8 @@ public sealed class CalibrationSet : IDisposable
     private void CheckFinite()
     {
         foreach (var (name, t) in new[] { (CalibrationFormat.Latents, Latents), (CalibrationFormat.EncoderHiddenStates, EncoderHiddenStates),
-                     (CalibrationFormat.TextEmbeds, TextEmbeds), (CalibrationFormat.TimeIds, TimeIds) })
+                     (CalibrationFormat.TextEmbeds, TextEmbeds), (CalibrationFormat.TimeIds, TimeIds), (CalibrationFormat.NoisyLatents, NoisyLatents),
+                     (CalibrationFormat.NegativeEncoderHiddenStates, NegativeEncoderHiddenStates), (CalibrationFormat.NegativeTextEmbeds, NegativeTextEmbeds) })
         {
             if (t is null) continue;
             using var finite = isfinite(t).all();

@@ -2,6 +2,9 @@ using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Clip;
 
+/// <summary>Which score <see cref="ClipScorer.Score"/> gives: CLIP score <c>100 * max(cos, 0)</c>, or PickScore's <c>exp(logit_scale) * cos</c>.</summary>
+public enum ClipMetric { Clip, Pick }
+
 /// <summary>
 /// Scores images against prompts with a CLIP model: CLIP score <c>100 * max(cos, 0)</c> (torchmetrics'
 /// definition) and PickScore <c>exp(logit_scale) * cos</c> (PickScore's own formula, with its CLIPModel
@@ -66,6 +69,22 @@ public sealed class ClipScorer : IDisposable
     {
         double scale = Model.LogitScale;
         return PairCosines(images01, prompts).Select(cos => scale * cos).ToArray();
+    }
+
+    /// <summary>
+    /// The <paramref name="metric"/> of image i against prompt i, for images of any sizes ([1,3,H,W] each, in [0,1]);
+    /// one prompt scores every image against itself.
+    /// </summary>
+    public double[] Score(IReadOnlyList<Tensor> images01, IReadOnlyList<string> prompts, ClipMetric metric)
+    {
+        if (prompts.Count != images01.Count && prompts.Count != 1)
+            throw new Inputs.InputException($"{images01.Count} images but {prompts.Count} prompts: give one prompt per image (paired by position) or one prompt for all.");
+        using var scope = NewDisposeScope();
+        var imageEmbeds = cat(images01.Select(ImageEmbeddings).ToArray(), 0);                              // [N,P]
+        var texts = prompts.Count == 1 ? Enumerable.Repeat(prompts[0], images01.Count).ToList() : prompts;
+        var cosines = Cosines(imageEmbeds, TextEmbeddings(texts));
+        double scale = Model.LogitScale;
+        return cosines.Select(cos => metric == ClipMetric.Clip ? 100 * Math.Max(cos, 0) : scale * cos).ToArray();
     }
 
     /// <summary>Cosine similarity of row i of <paramref name="imageEmbeds"/> with row i of <paramref name="textEmbeds"/>, in float64.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;
 
@@ -78,6 +79,20 @@ public sealed class ExecutionPlan
     }
 
     /// <summary>
+    /// The whole forward, timing each step: <paramref name="stepMs"/>[i] is the wall time of step i in milliseconds (its
+    /// own work inside the full forward; removed and masked units take the time of their skip). libtorch's CPU ops are
+    /// synchronous, so a step's time is its own; on CUDA each step ends with a device synchronisation.
+    /// </summary>
+    public UNetOutput RunTimed(UNetInputs inputs, double[] stepMs, UnitMask? mask = null)
+    {
+        if (stepMs.Length != Steps.Count) throw new ArgumentException($"need one time per step ({Steps.Count}), got {stepMs.Length}", nameof(stepMs));
+        using var scope = NewDisposeScope();
+        var run = PlanRun.FromInputs(inputs);
+        Execute(run, 0, Steps.Count, Check(mask), false, null, null, stepMs);
+        return run.Finish(false);
+    }
+
+    /// <summary>
     /// The forward from a captured state to the end; <paramref name="state"/> is left unchanged. Masked
     /// units before <see cref="PlanState.StepIndex"/> are already baked into the state.
     /// </summary>
@@ -137,12 +152,19 @@ public sealed class ExecutionPlan
         return run.Finish(features);
     }
 
-    private void Execute(PlanRun run, int from, int to, UnitMask? mask, bool features, HashSet<int>? captureAt, Action<PlanState>? onCapture)
+    private void Execute(PlanRun run, int from, int to, UnitMask? mask, bool features, HashSet<int>? captureAt, Action<PlanState>? onCapture,
+        double[]? stepMs = null)
     {
         for (int i = from; i < to; i++)
         {
             if (captureAt != null && captureAt.Contains(i)) onCapture!(run.Snapshot(i));
+            long start = stepMs == null ? 0 : Stopwatch.GetTimestamp();
             RunStep(run, i, mask, features);
+            if (stepMs != null)
+            {
+                if (run.Hidden is { device_type: TorchSharp.DeviceType.CUDA }) cuda.synchronize();
+                stepMs[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
         }
         if (captureAt != null && captureAt.Contains(to)) onCapture!(run.Snapshot(to));
     }

@@ -20,16 +20,24 @@ public sealed record Guidance(double Scale, double Rescale = 0)
 }
 
 /// <summary>
+/// Watches a loop from outside: <see cref="OnPrediction"/> hears each step's index, its sample x (before
+/// <c>scale_model_input</c>) and the guided prediction, both [N,C,h,w] and valid only during the call; the loop
+/// returns after step <see cref="LastStep"/> (calibration needs states only up to the steps it keeps).
+/// </summary>
+public sealed record LoopTap(int LastStep, Action<int, Tensor, Tensor> OnPrediction);
+
+/// <summary>
 /// The sampling loop of diffusers' Stable Diffusion pipelines over any <see cref="DiffusionScheduler"/>: the starting
 /// latents times <c>init_noise_sigma</c>, then per step <c>scale_model_input</c>, one U-Net forward over both guidance
 /// halves (<c>cat([x, x])</c> against <see cref="GuidedConditioning"/>'s <c>cat([uncond, cond])</c>), the guidance
-/// combination and <c>step</c>. A <see cref="UnitMask"/> skips pruned units of the U-Net (the execution plan's mask).
+/// combination and <c>step</c>. The U-Net is any <see cref="IUNetRunner"/>: the TorchSharp module, a
+/// <see cref="MaskedUNet"/> or an exported graph in ONNX Runtime.
 /// </summary>
 public static class DenoisingLoop
 {
     /// <summary>Runs every step of <paramref name="scheduler"/> (already set) from <paramref name="noise"/> [N,C,h,w]; returns the final latents.</summary>
-    public static Tensor Run(UNet2DCondition unet, DiffusionScheduler scheduler, Tensor noise, GuidedConditioning conditioning,
-        Guidance guidance, UnitMask? mask = null, Action<StepTiming>? onStep = null)
+    public static Tensor Run(IUNetRunner unet, DiffusionScheduler scheduler, Tensor noise, GuidedConditioning conditioning,
+        Guidance guidance, Action<StepTiming>? onStep = null, LoopTap? tap = null)
     {
         if (conditioning.Guided != guidance.IsGuided)
             throw new ArgumentException($"guidance scale {guidance.Scale} {(guidance.IsGuided ? "needs" : "takes no")} an unconditional half", nameof(conditioning));
@@ -40,7 +48,8 @@ public static class DenoisingLoop
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var x = noise * scheduler.InitNoiseSigma;                                                 // [N,C,h,w]
-        for (int k = 0; k < scheduler.Timesteps.Count; k++)
+        int last = Math.Min(scheduler.Timesteps.Count - 1, tap?.LastStep ?? int.MaxValue);
+        for (int k = 0; k <= last; k++)
         {
             var watch = Stopwatch.StartNew();
             using (var step = NewDisposeScope())
@@ -48,8 +57,9 @@ public static class DenoisingLoop
                 var both = guidance.IsGuided ? cat([x, x], 0) : x;                                 // [B,C,h,w]
                 var input = scheduler.ScaleModelInput(both, k);
                 var t = scheduler.TimestepTensor(k);
-                using var output = unet.Forward(new UNetInputs(input, t, conditioning.EncoderHiddenStates, conditioning.TextEmbeds, conditioning.TimeIds), mask);
+                using var output = unet.Forward(new UNetInputs(input, t, conditioning.EncoderHiddenStates, conditioning.TextEmbeds, conditioning.TimeIds));
                 var eps = Guide(output.Sample, guidance);                                           // [N,C,h,w]
+                tap?.OnPrediction(k, x, eps);
                 x = scheduler.Step(eps, k, x).MoveToOuterDisposeScope();
             }
             onStep?.Invoke(new StepTiming(k, scheduler.Timesteps[k], conditioning.Batch, watch.Elapsed.TotalMilliseconds));

@@ -81,9 +81,21 @@ public sealed class PipelineFolder
     public UNetSpec ImportUNetSpec() =>
         DiffusersConfigImporter.ImportFile(UNet.ConfigPath!, DiffusersConfigImporter.NameFromFile(Path.GetFileName(Directory)));
 
-    public UNetLayout BuildUNetLayout() => LayoutBuilder.BuildOrThrow(ImportUNetSpec(), UNet.ConfigPath!);
+    /// <summary>
+    /// A LaptopDiff-pruned U-Net whose structure diffusers cannot express (<see cref="PipelineExport"/>) is a pruned spec beside
+    /// the teacher's <c>unet/config.json</c> (its <c>base:</c>), with the surviving units' weights.
+    /// </summary>
+    public const string PrunedUNetSpecFile = "laptopdiff.unet.yaml";
 
-    /// <summary>The U-Net built from its config and loaded strictly from its weight files (float32 whatever the files hold).</summary>
+    /// <summary>The U-Net's spec: <c>unet/laptopdiff.unet.yaml</c> when the folder holds a LaptopDiff-pruned U-Net, else <c>unet/config.json</c>.</summary>
+    public string UNetSpecPath => File.Exists(Path.Combine(UNet.Folder, PrunedUNetSpecFile)) ? Path.Combine(UNet.Folder, PrunedUNetSpecFile) : UNet.ConfigPath!;
+
+    /// <summary>The U-Net's layout: <see cref="ImportUNetSpec"/>'s, less the units a LaptopDiff-pruned U-Net removed.</summary>
+    public UNetLayout BuildUNetLayout() => UNetSpecPath == UNet.ConfigPath
+        ? LayoutBuilder.BuildOrThrow(ImportUNetSpec(), UNet.ConfigPath!)
+        : Specs.SpecFiles.LoadLayout(UNetSpecPath);
+
+    /// <summary>The U-Net built from its spec (<see cref="BuildUNetLayout"/>) and loaded strictly from its weight files (float32 whatever the files hold).</summary>
     public UNet2DCondition LoadUNet()
     {
         var weights = UNet.Weights!.Require();

@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Onnx;
 using LaptopDiff.Runtime.Vae;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Pipelines;
@@ -7,43 +11,54 @@ namespace LaptopDiff.Runtime.Pipelines;
 /// <summary>
 /// diffusers' <c>StableDiffusionPipeline</c> / <c>StableDiffusionXLPipeline</c> text to image, in its phases: plan
 /// (sizes, scheduler), encode the prompts, prepare the starting latents, the denoising loop, decode. Loaded from a
-/// <see cref="PipelineFolder"/>, optionally with a student U-Net in place of the folder's. Runs in float32 on the CPU.
+/// <see cref="PipelineFolder"/>, optionally with a student U-Net in place of the folder's. Runs in float32 on the CPU; the
+/// U-Net in TorchSharp or, exported at load, in ONNX Runtime (<see cref="UNetRuntime"/>).
 /// </summary>
 public sealed class TextToImagePipeline : IDisposable
 {
-    private TextToImagePipeline(PipelineFolder folder, PromptEncoder prompts, UNet2DCondition unet, AutoencoderKL vae)
+    private readonly OnnxUNet? _onnxUNet;
+
+    private TextToImagePipeline(PipelineFolder folder, PromptEncoder prompts, UNet2DCondition unet, OnnxUNet? onnxUNet, AutoencoderKL vae)
     {
         Folder = folder;
         Prompts = prompts;
         UNet = unet;
+        _onnxUNet = onnxUNet;
         Vae = vae;
     }
 
     public PipelineFolder Folder { get; }
     /// <summary>Tokenizer(s) and text encoder(s).</summary>
     public PromptEncoder Prompts { get; }
-    /// <summary>The folder's U-Net, or the student given at load.</summary>
+    /// <summary>The folder's U-Net, or the student given at load (with <see cref="UNetRuntime.Onnx"/>, the module it was exported from).</summary>
     public UNet2DCondition UNet { get; }
+    /// <summary>Which runtime runs <see cref="UNet"/> in the denoising loop.</summary>
+    public UNetRuntime Runtime => _onnxUNet is null ? UNetRuntime.Torch : UNetRuntime.Onnx;
     public AutoencoderKL Vae { get; }
 
     /// <summary>
     /// Loads every component (tokenizers first, where broken files show cheaply) and checks they fit together: the
     /// U-Net's cross-attention width against the text encoders, SDXL's addition embedding against the pooled width.
+    /// With <see cref="UNetRuntime.Onnx"/> the U-Net is exported to a temporary ONNX file (removed on dispose) and opened
+    /// in ONNX Runtime at libtorch's current thread count, so both runtimes sample at the same threads.
     /// </summary>
-    public static TextToImagePipeline Load(PipelineFolder folder, UNetReplacement? student = null)
+    public static TextToImagePipeline Load(PipelineFolder folder, UNetReplacement? student = null, UNetRuntime runtime = UNetRuntime.Torch)
     {
         var prompts = PromptEncoder.Load(folder);
         UNet2DCondition? unet = null;
+        OnnxUNet? onnxUNet = null;
         try
         {
             CheckFits(folder, prompts);
             unet = student?.Load(folder) ?? folder.LoadUNet();
             unet.eval();
+            if (runtime == UNetRuntime.Onnx) onnxUNet = OnnxUNet.FromModel(unet, new OnnxSessionOptions { Threads = torch.get_num_threads() });
             var vae = AutoencoderKL.Load(folder.Vae.ConfigPath!, folder.Vae.Weights!.Require());
-            return new TextToImagePipeline(folder, prompts, unet, vae);
+            return new TextToImagePipeline(folder, prompts, unet, onnxUNet, vae);
         }
         catch
         {
+            onnxUNet?.Dispose();
             unet?.Dispose();
             prompts.Dispose();
             throw;
@@ -54,8 +69,10 @@ public sealed class TextToImagePipeline : IDisposable
     /// Generates one image per prompt, all in one batch. <paramref name="progress"/> hears of each stage and each step
     /// on the calling thread.
     /// </summary>
+    /// <exception cref="InputException">The request has a unit mask and the U-Net runs in ONNX Runtime.</exception>
     public TextToImageResult Generate(TextToImageRequest request, IProgress<PipelineProgress>? progress = null)
     {
+        var denoiser = Denoiser(request.Mask);
         var clock = Stopwatch.StartNew();
         var plan = TextToImagePlan.Create(request, UNet.Layout.Spec, Vae.Config, Schedulers.SchedulerConfig.Load(Folder.Scheduler.ConfigPath!));
 
@@ -76,7 +93,7 @@ public sealed class TextToImagePipeline : IDisposable
         // 3. denoising
         var steps = new List<StepTiming>();
         progress?.Report(new PipelineProgress(PipelineStage.Denoising, 0, plan.Steps, clock.Elapsed));
-        var latents = DenoisingLoop.Run(UNet, scheduler, noise, conditioning, plan.Guidance, request.Mask, step =>
+        var latents = DenoisingLoop.Run(denoiser, scheduler, noise, conditioning, plan.Guidance, step =>
         {
             steps.Add(step);
             progress?.Report(new PipelineProgress(PipelineStage.Denoising, step.Index + 1, plan.Steps, clock.Elapsed, step));
@@ -105,6 +122,15 @@ public sealed class TextToImagePipeline : IDisposable
         return AutoencoderKL.ToUnitRange(decoded);
     }
 
+    private IUNetRunner Denoiser(UnitMask? mask) => (mask, _onnxUNet) switch
+    {
+        (null, null) => UNet,
+        (null, { } onnx) => onnx,
+        ({ } units, null) => new MaskedUNet(UNet, units),
+        _ => throw new InputException("A unit mask skips units of the TorchSharp U-Net; the ONNX Runtime U-Net is the exported model as loaded. " +
+                                      "Export a pruned student instead, or sample the mask with the TorchSharp runtime.", nameof(TextToImageRequest.Mask)),
+    };
+
     private static void CheckFits(PipelineFolder folder, PromptEncoder prompts)
     {
         var unet = folder.ImportUNetSpec();
@@ -125,6 +151,7 @@ public sealed class TextToImagePipeline : IDisposable
     public void Dispose()
     {
         Prompts.Dispose();
+        _onnxUNet?.Dispose();
         UNet.Dispose();
         Vae.Dispose();
     }

@@ -14,18 +14,7 @@ public sealed record UNetReplacement(string SpecPath, string WeightsPath)
     /// <summary>Checks the structure against <paramref name="folder"/>'s U-Net before allocating anything, then loads.</summary>
     public UNet2DCondition Load(PipelineFolder folder)
     {
-        var layout = SpecFiles.LoadLayout(SpecPath);
-        var (baseSpec, basePath) = SpecFiles.LoadBase(SpecPath) ?? (layout.Spec, SpecPath);
-        var teacher = folder.ImportUNetSpec();
-        string expected = SpecHash.Compute(teacher), found = SpecHash.Compute(baseSpec);
-        if (expected != found)
-        {
-            var what = basePath == SpecPath ? $"U-Net spec '{SpecPath}'" : $"U-Net spec '{SpecPath}' is based on '{basePath}', which";
-            throw new PipelineException(
-                $"{what} has another structure than the pipeline's U-Net ({folder.UNet.ConfigPath}): structure hash {found} " +
-                $"({Params(baseSpec, basePath)} parameters) against {expected} ({Params(teacher, folder.UNet.ConfigPath!)}). " +
-                "A student replaces the U-Net only when its base is that U-Net: prune from the folder's unet/config.json (or a spec of the same structure).");
-        }
+        var layout = Check(folder);
         var model = new UNet2DCondition(layout);
         try
         {
@@ -38,6 +27,24 @@ public sealed record UNetReplacement(string SpecPath, string WeightsPath)
             throw;
         }
         return model;
+    }
+
+    /// <summary>The student's layout, checked to be based on <paramref name="folder"/>'s U-Net (a <see cref="PipelineException"/> otherwise); reads no weights.</summary>
+    public UNetLayout Check(PipelineFolder folder)
+    {
+        var layout = SpecFiles.LoadLayout(SpecPath);
+        var (baseSpec, basePath) = SpecFiles.LoadBase(SpecPath) ?? (layout.Spec, SpecPath);
+        var teacher = folder.ImportUNetSpec();
+        string expected = SpecHash.Compute(teacher), found = SpecHash.Compute(baseSpec);
+        if (expected != found)
+        {
+            var what = basePath == SpecPath ? $"U-Net spec '{SpecPath}'" : $"U-Net spec '{SpecPath}' is based on '{basePath}', which";
+            throw new PipelineException(
+                $"{what} has another structure than the pipeline's U-Net ({folder.UNet.ConfigPath}): structure hash {found} " +
+                $"({Params(baseSpec, basePath)} parameters) against {expected} ({Params(teacher, folder.UNet.ConfigPath!)}). " +
+                "A student replaces the U-Net only when its base is that U-Net: prune from the folder's unet/config.json (or a spec of the same structure).");
+        }
+        return layout;
     }
 
     private static string Params(UNetSpec spec, string path) =>

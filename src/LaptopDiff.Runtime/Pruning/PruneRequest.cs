@@ -1,3 +1,5 @@
+using LaptopDiff.Spec;
+
 namespace LaptopDiff.Runtime.Pruning;
 
 /// <summary>How a prune chooses the units to remove.</summary>
@@ -5,14 +7,24 @@ public abstract record PruneMethod
 {
     private PruneMethod() { }
 
-    /// <summary>The exact knapsack over a criterion file: one pruned spec per ratio (the frontier).</summary>
-    public sealed record Knapsack(string CriterionPath, IReadOnlyList<double> Ratios) : PruneMethod;
+    /// <summary>The exact knapsack over a criterion file: one pruned spec per ratio (the frontier) of <paramref name="Budget"/> (parameters when null).</summary>
+    public sealed record Knapsack(string CriterionPath, IReadOnlyList<double> Ratios, KnapsackBudget? Budget = null) : PruneMethod;
 
     /// <summary>A handcrafted baseline (<see cref="LaptopDiff.Spec.PruningPresets"/>).</summary>
     public sealed record Preset(string Name) : PruneMethod;
 
     /// <summary>The random baseline: prunable units in an order seeded by <paramref name="Seed"/> until <paramref name="Ratio"/> is met.</summary>
     public sealed record Random(long Seed, double Ratio) : PruneMethod;
+}
+
+/// <summary>
+/// What a knapsack's ratios are fractions of: the U-Net's parameters (no file), or one step's FLOPs or measured latency
+/// from a costs file (<see cref="Benchmarks.CostProfiler"/>), which must have been measured on the spec at
+/// <paramref name="Batch"/> and <paramref name="Height"/> x <paramref name="Width"/> latents (null: the spec's sample size).
+/// </summary>
+public sealed record KnapsackBudget(BudgetKind Kind, string? CostsPath = null, int Batch = 1, int? Height = null, int? Width = null)
+{
+    public static readonly KnapsackBudget Params = new(BudgetKind.Params);
 }
 
 /// <summary>What <c>laptop-diff prune</c> runs: a full model's spec, a method, and where the pruned spec (and student weights) go.</summary>

@@ -14,8 +14,11 @@ namespace LaptopDiff.Runtime.Pruning;
 /// </summary>
 public sealed record PrunedModel(PrunedOutput Output, int KeptTensors, PruneSolution? Solution, double SolveMs, PresetSelection? Selection);
 
-/// <summary>What a prune did: the full model, each pruned model written, and the teacher's tensor count (0 without weights).</summary>
-public sealed record PruneOutcome(UNetLayout Base, IReadOnlyList<PrunedModel> Models, int TeacherTensors);
+/// <summary>
+/// What a prune did: the full model, each pruned model written, the teacher's tensor count (0 without weights), and the
+/// knapsack's budget (null for a preset or the random baseline).
+/// </summary>
+public sealed record PruneOutcome(UNetLayout Base, IReadOnlyList<PrunedModel> Models, int TeacherTensors, PruneBudget? Budget = null);
 
 /// <summary>
 /// Pruning from files to files, for every method alike: the full model's spec, the teacher's weights checked against it,
@@ -39,9 +42,10 @@ public static class PruneRunner
         var date = request.Date ?? DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
         var baseSpec = new SpecParseResult(specPath, baseLayout.Spec, EquatableArray<SpecDiagnostic>.Empty);
+        var budget = request.Method is PruneMethod.Knapsack knapsack ? CostsFiles.Budget(knapsack.Budget ?? KnapsackBudget.Params, baseLayout, specPath) : null;
         var models = request.Method switch
         {
-            PruneMethod.Knapsack k => PlanFrontier(request, k, specPath, baseLayout, baseSpec, date),
+            PruneMethod.Knapsack k => PlanFrontier(request, k, specPath, baseLayout, baseSpec, date, budget!),
             PruneMethod.Preset p => [PlanSelection(request, p.Name, specPath, baseLayout, baseSpec, date, null,
                 PruningPresets.TryApply(p.Name, baseLayout, out var reason) ?? throw new InputException($"preset {p.Name} does not apply to {specPath}: {reason}."))],
             PruneMethod.Random r => [PlanSelection(request, BaselineMethods.Random, specPath, baseLayout, baseSpec, date,
@@ -49,7 +53,7 @@ public static class PruneRunner
             _ => throw new ArgumentException($"unknown method {request.Method}", nameof(request)),
         };
         var kept = PrunedOutputs.Write(models.Select(m => m.Output).ToList(), specPath, teacher);
-        return new PruneOutcome(baseLayout, models.Select((m, i) => m with { KeptTensors = kept[i] }).ToList(), teacher?.Entries.Count ?? 0);
+        return new PruneOutcome(baseLayout, models.Select((m, i) => m with { KeptTensors = kept[i] }).ToList(), teacher?.Entries.Count ?? 0, budget);
     }
 
     /// <summary>
@@ -67,21 +71,22 @@ public static class PruneRunner
     }
 
     private static List<PrunedModel> PlanFrontier(PruneRequest request, PruneMethod.Knapsack method, string specPath, UNetLayout baseLayout,
-        SpecParseResult baseSpec, string date)
+        SpecParseResult baseSpec, string date, PruneBudget budget)
     {
         if (request.Output == null) throw new ArgumentException("the knapsack needs an output path", nameof(request));
         var (criterion, criterionHash) = CriterionFiles.Read(method.CriterionPath, baseLayout);
-        var (planner, mismatch) = FrontierPlanner.Create(baseLayout, baseSpec, criterion, criterionHash, date);
+        var (planner, mismatch) = FrontierPlanner.Create(baseLayout, baseSpec, criterion, criterionHash, date, budget);
         if (planner == null) throw new SpecException(mismatch);
 
         bool multi = method.Ratios.Count > 1;
         var stem = Stem(specPath);
+        var label = PruneBudget.NamePart(budget.Kind).ToLowerInvariant();   // <spec>.pruned50, .latency50, .flops50
         var models = new List<PrunedModel>();
         var problems = new List<SpecDiagnostic>();
         foreach (var ratio in method.Ratios)
         {
             var pct = PruneRatios.Percent(ratio).ToString(CultureInfo.InvariantCulture);
-            var output = OutputPath(request.Output, pct, multi, nameof(PruneRequest.Output), $"{stem}.pruned{pct}.unet.yaml");
+            var output = OutputPath(request.Output, pct, multi, nameof(PruneRequest.Output), $"{stem}.{label}{pct}.unet.yaml");
             var point = new FrontierPoint(ratio, ratio.ToString("R", CultureInfo.InvariantCulture), request.Name?.Replace(RatioPlaceholder, pct, StringComparison.Ordinal),
                 output, BaseReference(output, specPath));
             var watch = Stopwatch.StartNew();
@@ -90,7 +95,7 @@ public static class PruneRunner
             problems.AddRange(planned.Diagnostics);
             if (planned.Spec is not PlannedSpec spec) continue;
             var student = request.StudentWeights == null ? null
-                : OutputPath(request.StudentWeights, pct, multi, nameof(PruneRequest.StudentWeights), $"{stem}.pruned{pct}.safetensors");
+                : OutputPath(request.StudentWeights, pct, multi, nameof(PruneRequest.StudentWeights), $"{stem}.{label}{pct}.safetensors");
             var metadata = Metadata(output, request.TeacherWeights, "laptopdiff.criterion", criterionHash);
             models.Add(new PrunedModel(new PrunedOutput(output, spec.Yaml, spec.Layout, student, metadata), 0, spec.Solution, ms, null));
         }

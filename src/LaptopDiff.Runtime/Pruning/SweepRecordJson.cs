@@ -1,3 +1,4 @@
+using LaptopDiff.Spec;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using LaptopDiff.Runtime.Calibration;
@@ -11,7 +12,7 @@ namespace LaptopDiff.Runtime.Pruning;
 /// <code>
 /// { "format": "laptopdiff.sweep/1", "complete": false,
 ///   "spec": { "name", "hash" }, "weights": { "path", "hash" }, "calibration": { "path", "hash", "samples" },
-///   "noising": { "seed", "schedule", "beta_start", "beta_end", "train_steps", "timesteps": "stratified" },
+///   "noising": { "seed", "schedule", "beta_start", "beta_end", "train_steps", "timesteps": "stratified" | "stored" [, "stored_timesteps": [...]] },
 ///   "shard": "1/2", "teacher_forwards": 4, "ablated_forwards": 60, "elapsed_seconds": 1.5,
 ///   "units": [ { "id", "params", "losses": [per-sample MSE or null] }, { "id", "params" } ] }
 /// </code>
@@ -49,7 +50,13 @@ public static class SweepRecordJson
             w.WriteNumber("beta_start", id.Noising.Schedule.BetaStart);
             w.WriteNumber("beta_end", id.Noising.Schedule.BetaEnd);
             w.WriteNumber("train_steps", id.Noising.Schedule.TrainSteps);
-            w.WriteString("timesteps", NoisingSettings.TimestepScheme);
+            w.WriteString("timesteps", id.Noising.Scheme);
+            if (id.Noising.StoredTimesteps is { } stored)
+            {
+                w.WriteStartArray("stored_timesteps");
+                foreach (var t in stored) w.WriteNumberValue(t);
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
             w.WriteString("shard", id.Shard.ToString());
             w.WriteNumber("teacher_forwards", record.TeacherForwards);
@@ -89,8 +96,12 @@ public static class SweepRecordJson
             var weights = Obj(root, "weights");
             var calibration = Obj(root, "calibration");
             var noising = Obj(root, "noising");
-            if (Str(noising, "timesteps") != NoisingSettings.TimestepScheme)
-                throw Bad($"timesteps were drawn '{Str(noising, "timesteps")}'; this version draws '{NoisingSettings.TimestepScheme}'");
+            var scheme = Str(noising, "timesteps");
+            if (scheme is not (NoisingSettings.TimestepScheme or NoisingSettings.StoredScheme))
+                throw Bad($"timesteps were drawn '{scheme}'; this version draws '{NoisingSettings.TimestepScheme}' or uses the set's ('{NoisingSettings.StoredScheme}')");
+            EquatableArray<int>? storedTimesteps = scheme == NoisingSettings.StoredScheme
+                ? Prop(noising, "stored_timesteps").EnumerateArray().Select(t => t.GetInt32()).ToEquatableArray()
+                : null;
             var identity = new SweepIdentity
             {
                 SpecName = Str(spec, "name"),
@@ -110,6 +121,7 @@ public static class SweepRecordJson
                         BetaEnd = Prop(noising, "beta_end").GetDouble(),
                         TrainSteps = Prop(noising, "train_steps").GetInt32(),
                     },
+                    StoredTimesteps = storedTimesteps,
                 },
                 Shard = SweepShard.Parse(Str(root, "shard")),
             };

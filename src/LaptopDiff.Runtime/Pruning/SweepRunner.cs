@@ -58,9 +58,11 @@ public static class SweepRunner
             CalibrationPath = request.CalibrationPath,
             CalibrationHash = set.Hash,
             Samples = set.Count,
-            Noising = options.Noising,
+            Noising = options.Noising.For(set),
             Shard = options.Shard,
         };
+        if (identity.Noising.StoredTimesteps is not null)
+            log?.Invoke($"{request.CalibrationPath} fixes its own noisy latents and timesteps (format 2): the noising seed and schedule are not used");
         var units = layout.PrunableUnits.Select(u => new SweepUnit(u.Id, u.ParamCount)).ToList();
         var partialPath = SweepFiles.PartialPath(request.OutputPath);
         var record = File.Exists(partialPath) ? Resumable(partialPath, identity, units) : new SweepRecord(identity, units);

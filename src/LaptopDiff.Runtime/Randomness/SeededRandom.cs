@@ -70,4 +70,7 @@ public static class RandomPurpose
     public const ulong TrainingNoise = 22;
     public const ulong TrainingTimesteps = 23;
     public const ulong ConditioningDropout = 24;
+    // calibration from a pipeline (Runtime/Calibration/PipelineCalibration): which prompt or image, which sampling step
+    public const ulong CalibrationOrder = 31;
+    public const ulong CalibrationStep = 32;
 }

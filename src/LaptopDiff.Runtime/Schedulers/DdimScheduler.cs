@@ -55,13 +55,28 @@ public sealed class DdimScheduler : DiffusionScheduler
         CheckStep(stepIndex);
         long t = _timesteps[stepIndex];
         long prev = t - TrainTimesteps / StepCount;
-        // the scalars are 0-dim float32 tensors in diffusers: the same IEEE float operations here
-        float alpha = AlphasCumprod[(int)t];
         float alphaPrev = prev >= 0 ? AlphasCumprod[(int)prev] : _finalAlphaCumprod;
+        using var scope = NewDisposeScope();
+        var (x0, eps) = Predict(modelOutput, t, sample);
+        // eta = 0: the noise term std_dev_t is 0, so the direction's coefficient is sqrt(1 - a_prev - 0)
+        var direction = eps * MathF.Sqrt(1f - alphaPrev);
+        return (x0 * MathF.Sqrt(alphaPrev) + direction).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The clean sample x_0 that the model's output at step <paramref name="stepIndex"/> predicts from <paramref name="sample"/> (as <see cref="Step"/> computes it).</summary>
+    public Tensor PredictOriginalSample(Tensor modelOutput, int stepIndex, Tensor sample)
+    {
+        CheckStep(stepIndex);
+        using var scope = NewDisposeScope();
+        return Predict(modelOutput, _timesteps[stepIndex], sample).X0.MoveToOuterDisposeScope();
+    }
+
+    // x_0 and eps from the model output at timestep t; the scalars are 0-dim float32 tensors in diffusers: the same IEEE float operations here
+    private (Tensor X0, Tensor Eps) Predict(Tensor modelOutput, long t, Tensor sample)
+    {
+        float alpha = AlphasCumprod[(int)t];
         float beta = 1f - alpha;
         float sqrtAlpha = MathF.Sqrt(alpha), sqrtBeta = MathF.Sqrt(beta);
-
-        using var scope = NewDisposeScope();
         Tensor x0, eps;
         switch (Options.Prediction)
         {
@@ -80,8 +95,6 @@ public sealed class DdimScheduler : DiffusionScheduler
         }
         if (_options.ClipSample) x0 = x0.clamp(-_options.ClipSampleRange, _options.ClipSampleRange);
         if (_options.UseClippedModelOutput) eps = (sample - x0 * sqrtAlpha) / sqrtBeta;
-        // eta = 0: the noise term std_dev_t is 0, so the direction's coefficient is sqrt(1 - a_prev - 0)
-        var direction = eps * MathF.Sqrt(1f - alphaPrev);
-        return (x0 * MathF.Sqrt(alphaPrev) + direction).MoveToOuterDisposeScope();
+        return (x0, eps);
     }
 }

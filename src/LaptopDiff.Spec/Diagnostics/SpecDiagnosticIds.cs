@@ -24,6 +24,8 @@ namespace LaptopDiff.Spec
         public const string InvalidCriterion = "LD0014";
         public const string CriterionMismatch = "LD0015";
         public const string InfeasibleRatio = "LD0016";
+        public const string InvalidCosts = "LD0017";
+        public const string CostsMismatch = "LD0018";
         public const string InternalError = "LD9999";
     }
 }

@@ -120,7 +120,12 @@ namespace LaptopDiff.Spec
         public double? Ratio { get; init; }
         public string? Date { get; init; }
         public string? Method { get; init; }
+        /// <summary>Each removed unit's one-shot loss in the criterion that chose it (<c>losses:</c>, unit id to loss), in removal order.</summary>
+        public EquatableArray<UnitLoss> Losses { get; init; } = EquatableArray<UnitLoss>.Empty;
     }
+
+    /// <summary>A unit's one-shot output loss when removed alone (a criterion entry).</summary>
+    public readonly record struct UnitLoss(string Id, double Loss);
 
     public enum BlockKind { Plain, CrossAttn }
 

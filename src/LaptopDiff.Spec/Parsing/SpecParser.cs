@@ -321,6 +321,13 @@ namespace LaptopDiff.Spec
                 Date = p.String("date"),
                 Method = p.String("method"),
             };
+            if (p.Map("losses") is YamlMapReader losses)
+            {
+                var list = new List<UnitLoss>();
+                foreach (var id in losses.Keys)
+                    if (losses.FiniteNumber(id) is double loss) list.Add(new UnitLoss(id, loss));
+                result = result with { Losses = list.ToEquatableArray() };
+            }
             p.ReportUnknownKeys();
             return result;
         }

@@ -93,6 +93,9 @@ namespace LaptopDiff.Spec
             if (p.Criterion != null) w.Append("  criterion: ").AppendLine(Quote(p.Criterion));
             if (p.Ratio != null) w.Append("  ratio: ").AppendLine(D(p.Ratio.Value));
             if (p.Date != null) w.Append("  date: ").AppendLine(Quote(p.Date));
+            if (p.Losses.Count == 0) return;
+            w.AppendLine("  losses:");
+            foreach (var u in p.Losses) w.Append("    ").Append(u.Id).Append(": ").AppendLine(D(u.Loss));
         }
 
         private static void Comment(StringBuilder w, string? text)

@@ -1,7 +1,7 @@
 namespace LaptopDiff.Spec
 {
     /// <summary>
-    /// What differs between the files <see cref="YamlMapReader"/> reads: a spec (YAML) or a criterion file (JSON,
+    /// What differs between the files <see cref="YamlMapReader"/> reads: a spec (YAML), a criterion or a costs file (JSON,
     /// which is YAML flow syntax): the diagnostic ids its problems get, its words, and JSON's stricter numbers.
     /// </summary>
     internal sealed class YamlDialect
@@ -36,6 +36,23 @@ namespace LaptopDiff.Spec
             UnknownKeyId = SpecDiagnosticIds.InvalidCriterion,
             MissingKeyId = SpecDiagnosticIds.InvalidCriterion,
             InvalidValueId = SpecDiagnosticIds.InvalidCriterion,
+        };
+
+        public static readonly YamlDialect Costs = new YamlDialect
+        {
+            Syntax = "JSON",
+            FileNoun = "costs file",
+            RootContext = "the costs file",
+            RootShape = "a costs file must be a JSON object with 'format', 'spec', 'batch', 'height', 'width', 'step' and 'units'",
+            MaxDepth = 32,
+            DepthNeeded = "a costs file needs three",
+            ObjectNoun = "an object",
+            IntegerHint = " (a JSON number without fraction or exponent)",
+            JsonNumbers = true,
+            SyntaxId = SpecDiagnosticIds.InvalidCosts,
+            UnknownKeyId = SpecDiagnosticIds.InvalidCosts,
+            MissingKeyId = SpecDiagnosticIds.InvalidCosts,
+            InvalidValueId = SpecDiagnosticIds.InvalidCosts,
         };
 
         private YamlDialect() { }

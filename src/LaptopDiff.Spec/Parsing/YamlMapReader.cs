@@ -39,6 +39,9 @@ namespace LaptopDiff.Spec
 
         public bool Has(string key) => Node(key) != null;
 
+        /// <summary>The mapping's keys in file order (for maps keyed by data, such as unit ids).</summary>
+        public IReadOnlyList<string> Keys => _node.Children.Select(e => (e.Key as YamlScalarNode)?.Value ?? "").ToList();
+
         public YamlNode? Node(string key)
         {
             if (!_known.Contains(key)) _known.Add(key);

@@ -32,7 +32,7 @@ namespace LaptopDiff.Spec
     }
 
     /// <summary>
-    /// Ratios to pruned specs, the same for <c>laptop-diff prune</c> and for <c>&lt;LaptopDiffPrune&gt;</c> build items:
+    /// Ratios (of any <see cref="PruneBudget"/>) to pruned specs, the same for <c>laptop-diff prune</c> and for <c>&lt;LaptopDiffPrune&gt;</c> build items:
     /// the criterion checked against the full model once (LD0015), then for each point the exact knapsack (LD0016 when
     /// out of reach), the overlay written by <see cref="PrunedSpecBuilder"/> (LD0012 for a bad name) and resolved on the
     /// base exactly as a <c>base:</c> + <c>removed:</c> file is, and one class name per point (LD0013). Pure and
@@ -45,10 +45,12 @@ namespace LaptopDiff.Spec
         private readonly CriterionFile _criterion;
         private readonly string _criterionHash;
         private readonly string _date;
+        private readonly PruneBudget? _budget;
         private readonly Dictionary<string, string> _classes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-        private FrontierPlanner(UNetLayout baseLayout, SpecParseResult baseSpec, CriterionFile criterion, string criterionHash, string date)
+        private FrontierPlanner(UNetLayout baseLayout, SpecParseResult baseSpec, CriterionFile criterion, string criterionHash, string date, PruneBudget? budget)
         {
+            _budget = budget;
             _baseLayout = baseLayout;
             _baseSpec = baseSpec;
             _criterion = criterion;
@@ -61,18 +63,19 @@ namespace LaptopDiff.Spec
         /// <param name="baseSpec">The parsed base spec file: what every overlay's <c>base:</c> resolves to.</param>
         /// <param name="criterionHash">Hash of the criterion file's text (<see cref="SpecHash.OfText"/>), recorded in provenance.</param>
         /// <param name="date">The provenance date.</param>
+        /// <param name="budget">What the ratios are fractions of (<see cref="PruneBudget"/>); parameters when null.</param>
         public static (FrontierPlanner? Planner, EquatableArray<SpecDiagnostic> Diagnostics) Create(UNetLayout baseLayout, SpecParseResult baseSpec,
-            CriterionFile criterion, string criterionHash, string date)
+            CriterionFile criterion, string criterionHash, string date, PruneBudget? budget = null)
         {
             var mismatch = criterion.CheckAgainst(baseLayout);
-            return mismatch.Count > 0 ? (null, mismatch) : (new FrontierPlanner(baseLayout, baseSpec, criterion, criterionHash, date), mismatch);
+            return mismatch.Count > 0 ? (null, mismatch) : (new FrontierPlanner(baseLayout, baseSpec, criterion, criterionHash, date, budget), mismatch);
         }
 
         /// <summary>Every point, in order (see <see cref="Create"/> and <see cref="Plan(FrontierPoint, CancellationToken)"/>).</summary>
         public static FrontierPlan Plan(UNetLayout baseLayout, SpecParseResult baseSpec, CriterionFile criterion, string criterionHash,
-            IEnumerable<FrontierPoint> points, string date, CancellationToken ct = default)
+            IEnumerable<FrontierPoint> points, string date, PruneBudget? budget = null, CancellationToken ct = default)
         {
-            var (planner, diagnostics) = Create(baseLayout, baseSpec, criterion, criterionHash, date);
+            var (planner, diagnostics) = Create(baseLayout, baseSpec, criterion, criterionHash, date, budget);
             if (planner == null) return new FrontierPlan(EquatableArray<PlannedPoint>.Empty, diagnostics);
             return new FrontierPlan(points.Select(p => planner.Plan(p, ct)).ToEquatableArray(), EquatableArray<SpecDiagnostic>.Empty);
         }
@@ -84,12 +87,13 @@ namespace LaptopDiff.Spec
             PlannedPoint Fail(IEnumerable<SpecDiagnostic> diagnostics) => new PlannedPoint(point, null, diagnostics.ToEquatableArray());
             SpecDiagnostic At(string id, string message) => new SpecDiagnostic(id, message, _criterion.Path, default);
 
-            var (solution, solveDiagnostics) = KnapsackSolver.TrySolve(_baseLayout, _criterion, point.Ratio);
+            var (solution, solveDiagnostics) = KnapsackSolver.TrySolve(_baseLayout, _criterion, point.Ratio, budget: _budget);
             if (solution == null) return Fail(solveDiagnostics);
             if (point.Name != null && !SpecParser.IsIdentifier(point.Name))
                 return Fail(new[] { At(SpecDiagnosticIds.InvalidName, $"name '{point.Name}' must be a C# identifier (letters, digits, '_'; not starting with a digit); it names the generated class") });
 
-            var yaml = PrunedSpecBuilder.Build(_baseLayout, point.BaseReference, solution, _criterionHash, point.Ratio, _date, point.Name, _criterion.Criterion);
+            var yaml = PrunedSpecBuilder.Build(_baseLayout, point.BaseReference, solution, _criterionHash, point.Ratio, _date, point.Name, _criterion.Criterion,
+                _criterion.Units.ToDictionary(u => u.Id, u => u.Loss, StringComparer.Ordinal), _budget);
             var resolved = SpecResolver.Resolve(SpecParser.Parse(point.Path, yaml, ct), _ => _baseSpec);
             if (resolved.Spec == null || resolved.Diagnostics.Count > 0) return Fail(resolved.Diagnostics);
             var (layout, layoutDiagnostics) = LayoutBuilder.Build(resolved.Spec, point.Path);

@@ -8,22 +8,32 @@ namespace LaptopDiff.Spec
 {
     /// <summary>
     /// Which units to remove: <paramref name="Removed"/> in execution order, their exact parameters, the
-    /// achieved ratio (removed / the full U-Net's parameters), the predicted loss (sum of the removed units'
-    /// s_i, added in execution order) and the search nodes it took (0 for <see cref="KnapsackSolver.Greedy"/>).
+    /// achieved ratio (removed / total cost of the budget's kind: the full U-Net's parameters for the paper's budget),
+    /// the predicted loss (sum of the removed units' s_i, added in execution order) and the search nodes it took
+    /// (0 for <see cref="KnapsackSolver.Greedy"/>).
     /// </summary>
     public sealed record PruneSolution(EquatableArray<string> Removed, long RemovedParams, double AchievedRatio, double PredictedLoss, long NodesExplored)
     {
         /// <summary>The ratio asked for.</summary>
         public double Ratio { get; init; }
-        /// <summary>Parameters that had to go: ceil(Ratio * the full U-Net's parameters).</summary>
+        /// <summary>Parameters that had to go: ceil(Ratio * the full U-Net's parameters); 0 for another budget.</summary>
         public long RequiredParams { get; init; }
+        /// <summary>What the ratio is a fraction of.</summary>
+        public BudgetKind Budget { get; init; }
+        /// <summary>Cost of the removed units in the budget's integer unit (<see cref="PruneBudget"/>).</summary>
+        public long RemovedCost { get; init; }
+        /// <summary>Cost that had to go: ceil(Ratio * <see cref="TotalCost"/>).</summary>
+        public long RequiredCost { get; init; }
+        /// <summary>The whole step's cost of the budget's kind.</summary>
+        public long TotalCost { get; init; }
     }
 
     /// <summary>
     /// Layer pruning as the method states it (DESIGN "The method" 2): remove the set of prunable units r
     /// minimising sum r_i s_i subject to sum r_i p_i &gt;= R * P, with P the whole U-Net's parameters and p_i each
     /// unit's exact count. Solved exactly by branch and bound over exact integer counts (a DP over parameter
-    /// counts of ~1e9 is out of reach); losses are compared as the exact sums of their doubles.
+    /// counts of ~1e9 is out of reach); losses are compared as the exact sums of their doubles. Any other
+    /// <see cref="PruneBudget"/> (FLOPs, latency in whole nanoseconds) takes the place of p_i and P, solved the same way.
     /// <para>
     /// Ties in the predicted loss go to the lexicographically smallest removal vector r in execution order: at
     /// the first unit where two optimal choices differ, the one that keeps it wins. So later units are removed
@@ -62,21 +72,23 @@ namespace LaptopDiff.Spec
         /// <summary>
         /// The ratio check every selection at a ratio uses (the knapsack, the random and magnitude baselines):
         /// <see cref="SpecDiagnosticIds.InfeasibleRatio"/> when <paramref name="ratio"/> is outside [0, 1] or needs more
-        /// parameters removed than <paramref name="layout"/>'s prunable units hold (naming the largest achievable ratio),
-        /// positioned at <paramref name="path"/> and <paramref name="span"/>; null when it can be met.
+        /// cost removed than <paramref name="layout"/>'s prunable units hold (naming the largest achievable ratio),
+        /// positioned at <paramref name="path"/> and <paramref name="span"/>; null when it can be met. The cost is the
+        /// <paramref name="budget"/>'s, parameters when null.
         /// </summary>
-        public static SpecDiagnostic? CheckRatio(UNetLayout layout, double ratio, string path, SourceSpan span = default)
+        public static SpecDiagnostic? CheckRatio(UNetLayout layout, double ratio, string path, SourceSpan span = default, PruneBudget? budget = null)
         {
-            long total = layout.BaseParamCount;
-            long prunable = layout.PrunableUnits.Sum(u => u.ParamCount);
+            budget ??= PruneBudget.Params(layout);
+            long total = budget.Total;
+            long prunable = budget.UnitCosts.Values.Sum();
             string? message = null;
             if (double.IsNaN(ratio) || ratio < 0 || ratio > 1)
-                message = $"pruning ratio {Num(ratio)} must be a number between 0 and 1 (the fraction of {layout.Spec.Name}'s parameters to remove)";
+                message = $"pruning ratio {Num(ratio)} must be a number between 0 and 1 (the fraction of {layout.Spec.Name}'s {budget.Noun} to remove)";
             else if (RequiredParams(ratio, total) > prunable)
             {
                 double max = Math.Floor((double)prunable / total * 10000) / 10000;
-                message = $"pruning ratio {Num(ratio)} needs {N(RequiredParams(ratio, total))} of {layout.Spec.Name}'s {N(total)} parameters removed, " +
-                          $"but its {layout.PrunableUnits.Count()} prunable units hold only {N(prunable)}: the maximum achievable ratio is {Num(max)}";
+                message = $"pruning ratio {Num(ratio)} needs {budget.Format(RequiredParams(ratio, total))} of {layout.Spec.Name}'s {budget.Format(total)} {budget.Noun} removed, " +
+                          $"but its {layout.PrunableUnits.Count()} prunable units hold only {budget.Format(prunable)}: the maximum achievable ratio is {Num(max)}";
             }
             return message == null ? null : new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, message, path, span);
         }
@@ -90,25 +102,26 @@ namespace LaptopDiff.Spec
 
         /// <summary>The exact optimum at <paramref name="ratio"/>; a <see cref="SpecException"/> carries the diagnostics of <see cref="TrySolve"/>.</summary>
         /// <exception cref="InvalidOperationException">The search exceeded <paramref name="nodeLimit"/> nodes.</exception>
-        public static PruneSolution Solve(UNetLayout layout, CriterionFile criterion, double ratio, long nodeLimit = DefaultNodeLimit)
+        public static PruneSolution Solve(UNetLayout layout, CriterionFile criterion, double ratio, long nodeLimit = DefaultNodeLimit, PruneBudget? budget = null)
         {
-            var (solution, diagnostics) = TrySolve(layout, criterion, ratio, nodeLimit: nodeLimit);
+            var (solution, diagnostics) = TrySolve(layout, criterion, ratio, nodeLimit: nodeLimit, budget: budget);
             if (solution == null) throw new SpecException(diagnostics);
             return solution;
         }
 
         /// <summary>
-        /// The exact optimum at <paramref name="ratio"/>, or null with diagnostics: the criterion does not fit the
-        /// layout (<see cref="CriterionFile.CheckAgainst"/>), the layout is already pruned, or the ratio is outside
-        /// [0, 1] or above what removing every prunable unit reaches (<see cref="SpecDiagnosticIds.InfeasibleRatio"/>,
-        /// which names the largest achievable ratio). Ratio diagnostics name <paramref name="ratioPath"/> and
-        /// <paramref name="ratioSpan"/> when given (where the ratio was written), else the criterion file.
+        /// The exact optimum at <paramref name="ratio"/> of <paramref name="budget"/> (parameters when null), or null with
+        /// diagnostics: the criterion does not fit the layout (<see cref="CriterionFile.CheckAgainst"/>), the layout is already
+        /// pruned, or the ratio is outside [0, 1] or above what removing every prunable unit reaches
+        /// (<see cref="SpecDiagnosticIds.InfeasibleRatio"/>, which names the largest achievable ratio). Ratio diagnostics name
+        /// <paramref name="ratioPath"/> and <paramref name="ratioSpan"/> when given (where the ratio was written), else the criterion file.
         /// </summary>
         /// <exception cref="InvalidOperationException">The search exceeded <paramref name="nodeLimit"/> nodes.</exception>
         public static (PruneSolution? Solution, EquatableArray<SpecDiagnostic> Diagnostics) TrySolve(
-            UNetLayout layout, CriterionFile criterion, double ratio, string? ratioPath = null, SourceSpan ratioSpan = default, long nodeLimit = DefaultNodeLimit)
+            UNetLayout layout, CriterionFile criterion, double ratio, string? ratioPath = null, SourceSpan ratioSpan = default, long nodeLimit = DefaultNodeLimit,
+            PruneBudget? budget = null)
         {
-            var problem = Problem.Create(layout, criterion, out var diagnostics);
+            var problem = Problem.Create(layout, criterion, budget, out var diagnostics);
             if (problem == null) return (null, diagnostics);
             var ratioDiagnostic = problem.CheckRatio(ratio, ratioPath ?? criterion.Path, ratioSpan);
             if (ratioDiagnostic != null) return (null, new[] { ratioDiagnostic }.ToEquatableArray());
@@ -116,13 +129,14 @@ namespace LaptopDiff.Spec
         }
 
         /// <summary>
-        /// One exact solution per ratio, in the order given: the loss/size trade-off (each is on the Pareto
-        /// frontier of predicted loss against removed parameters). Throws <see cref="SpecException"/> when the
+        /// One exact solution per ratio, in the order given: the loss/cost trade-off (each is on the Pareto
+        /// frontier of predicted loss against removed cost). Throws <see cref="SpecException"/> when the
         /// criterion does not fit or a ratio cannot be reached.
         /// </summary>
-        public static IReadOnlyList<PruneSolution> Frontier(UNetLayout layout, CriterionFile criterion, IEnumerable<double> ratios, long nodeLimit = DefaultNodeLimit)
+        public static IReadOnlyList<PruneSolution> Frontier(UNetLayout layout, CriterionFile criterion, IEnumerable<double> ratios, long nodeLimit = DefaultNodeLimit,
+            PruneBudget? budget = null)
         {
-            var problem = Problem.Create(layout, criterion, out var diagnostics) ?? throw new SpecException(diagnostics);
+            var problem = Problem.Create(layout, criterion, budget, out var diagnostics) ?? throw new SpecException(diagnostics);
             var result = new List<PruneSolution>();
             foreach (var ratio in ratios)
             {
@@ -133,15 +147,15 @@ namespace LaptopDiff.Spec
         }
 
         /// <summary>
-        /// The baseline the method improves on: remove units in order of loss per parameter (lowest first,
-        /// ties by execution order) until enough parameters are gone. Not optimal; for comparison only.
+        /// The baseline the method improves on: remove units in order of loss per unit of cost (lowest first,
+        /// ties by execution order) until enough cost is gone. Not optimal; for comparison only.
         /// </summary>
-        public static PruneSolution Greedy(UNetLayout layout, CriterionFile criterion, double ratio)
+        public static PruneSolution Greedy(UNetLayout layout, CriterionFile criterion, double ratio, PruneBudget? budget = null)
         {
-            var problem = Problem.Create(layout, criterion, out var diagnostics) ?? throw new SpecException(diagnostics);
+            var problem = Problem.Create(layout, criterion, budget, out var diagnostics) ?? throw new SpecException(diagnostics);
             problem.RequireRatio(ratio, criterion.Path);
-            long required = RequiredParams(ratio, problem.TotalParams);
-            var removed = GreedyCover(problem.Params, problem.Losses, required)!.Value;
+            long required = RequiredParams(ratio, problem.Budget.Total);
+            var removed = GreedyCover(problem.Costs, problem.Losses, required)!.Value;
             return problem.Describe(removed, ratio, required, nodes: 0);
         }
 
@@ -179,25 +193,27 @@ namespace LaptopDiff.Spec
             return removed.ToEquatableArray();
         }
 
-        /// <summary>A layout's prunable units with their criterion values, checked once for several ratios.</summary>
+        /// <summary>A layout's prunable units with their criterion values and costs, checked once for several ratios.</summary>
         private sealed class Problem
         {
             public readonly UNetLayout Layout;
+            public readonly PruneBudget Budget;
             public readonly string[] Ids;
             public readonly long[] Params;
+            public readonly long[] Costs;
             public readonly double[] Losses;
-            public readonly long TotalParams;
 
-            private Problem(UNetLayout layout, string[] ids, long[] parameters, double[] losses)
+            private Problem(UNetLayout layout, PruneBudget budget, List<LayoutComponent> units, double[] losses)
             {
                 Layout = layout;
-                Ids = ids;
-                Params = parameters;
+                Budget = budget;
+                Ids = units.Select(u => u.Id).ToArray();
+                Params = units.Select(u => u.ParamCount).ToArray();
+                Costs = units.Select(u => budget.UnitCosts[u.Id]).ToArray();
                 Losses = losses;
-                TotalParams = layout.BaseParamCount;
             }
 
-            public static Problem? Create(UNetLayout layout, CriterionFile criterion, out EquatableArray<SpecDiagnostic> diagnostics)
+            public static Problem? Create(UNetLayout layout, CriterionFile criterion, PruneBudget? budget, out EquatableArray<SpecDiagnostic> diagnostics)
             {
                 diagnostics = criterion.CheckAgainst(layout);
                 if (diagnostics.Count == 0 && layout.Removed.Count > 0)
@@ -209,35 +225,41 @@ namespace LaptopDiff.Spec
                 if (diagnostics.Count > 0) return null;
                 var loss = criterion.Units.ToDictionary(u => u.Id, u => u.Loss, StringComparer.Ordinal);
                 var units = layout.PrunableUnits.ToList();
-                return new Problem(layout, units.Select(u => u.Id).ToArray(), units.Select(u => u.ParamCount).ToArray(), units.Select(u => loss[u.Id]).ToArray());
+                return new Problem(layout, budget ?? PruneBudget.Params(layout), units, units.Select(u => loss[u.Id]).ToArray());
             }
 
-            public SpecDiagnostic? CheckRatio(double ratio, string path, SourceSpan span) => KnapsackSolver.CheckRatio(Layout, ratio, path, span);
+            public SpecDiagnostic? CheckRatio(double ratio, string path, SourceSpan span) => KnapsackSolver.CheckRatio(Layout, ratio, path, span, Budget);
 
-            public void RequireRatio(double ratio, string path) => KnapsackSolver.RequireRatio(Layout, ratio, path);
+            public void RequireRatio(double ratio, string path)
+            {
+                if (CheckRatio(ratio, path, default) is SpecDiagnostic d) throw new SpecException(new[] { d });
+            }
 
             public PruneSolution Solve(double ratio, long nodeLimit)
             {
-                long required = RequiredParams(ratio, TotalParams);
-                var (removed, nodes) = CoverSearch.Solve(Params, Losses, required, nodeLimit);
+                long required = RequiredParams(ratio, Budget.Total);
+                var (removed, nodes) = CoverSearch.Solve(Costs, Losses, required, nodeLimit);
                 return Describe(removed!.ToEquatableArray(), ratio, required, nodes);
             }
 
             public PruneSolution Describe(EquatableArray<int> removed, double ratio, long required, long nodes)
             {
-                long removedParams = 0;
+                long removedParams = 0, removedCost = 0;
                 double loss = 0;
-                foreach (var i in removed) { removedParams += Params[i]; loss += Losses[i]; }
+                foreach (var i in removed) { removedParams += Params[i]; removedCost += Costs[i]; loss += Losses[i]; }
                 return new PruneSolution(removed.Select(i => Ids[i]).ToEquatableArray(), removedParams,
-                    TotalParams == 0 ? 0 : (double)removedParams / TotalParams, loss, nodes)
+                    Budget.Total == 0 ? 0 : (double)removedCost / Budget.Total, loss, nodes)
                 {
                     Ratio = ratio,
-                    RequiredParams = required,
+                    RequiredParams = Budget.Kind == BudgetKind.Params ? required : 0,
+                    Budget = Budget.Kind,
+                    RemovedCost = removedCost,
+                    RequiredCost = required,
+                    TotalCost = Budget.Total,
                 };
             }
         }
 
         private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        private static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
     }
 }

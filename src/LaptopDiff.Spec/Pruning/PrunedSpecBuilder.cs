@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
@@ -17,9 +18,12 @@ namespace LaptopDiff.Spec
         /// <param name="baseFileName">What <c>base:</c> names, e.g. <c>sd15.unet.yaml</c>.</param>
         /// <param name="criterionHash">Hash of the criterion file (<see cref="SpecHash.OfText"/> of its text).</param>
         /// <param name="criterion">The criterion's name (<see cref="CriterionFile.Criterion"/>).</param>
+        /// <param name="budget">The budget the solution was solved on, when not parameters: the default name becomes
+        /// <c>&lt;BaseName&gt;Latency&lt;percent&gt;</c> (or <c>Flops</c>), and provenance and header say the budget, shape and device.</param>
         /// <exception cref="ArgumentException">The solution does not fit the layout, or the name is not a C# identifier.</exception>
         public static string Build(UNetLayout baseLayout, string baseFileName, PruneSolution solution, string criterionHash, double ratio, string date,
-            string? name = null, string criterion = CriterionFile.OutputLoss)
+            string? name = null, string criterion = CriterionFile.OutputLoss, IReadOnlyDictionary<string, double>? unitLosses = null,
+            PruneBudget? budget = null)
         {
             if (!(ratio >= 0 && ratio <= 1))
                 throw new ArgumentOutOfRangeException(nameof(ratio), $"the ratio must be between 0 and 1, got {ratio.ToString("R", CultureInfo.InvariantCulture)}");
@@ -36,23 +40,36 @@ namespace LaptopDiff.Spec
             if (removedParams != solution.RemovedParams)
                 throw new ArgumentException($"the solution says {solution.RemovedParams} removed parameters, but its units hold {removedParams} in {baseLayout.Spec.Name}", nameof(solution));
 
-            name ??= baseLayout.Spec.Name + "Pruned" + PruneRatios.Percent(ratio).ToString(CultureInfo.InvariantCulture);
+            if (budget != null && budget.Kind != solution.Budget)
+                throw new ArgumentException($"the solution was solved on a {PruneBudget.NameOf(solution.Budget)} budget, not {PruneBudget.NameOf(budget.Kind)}", nameof(budget));
+            name ??= baseLayout.Spec.Name + PruneBudget.NamePart(solution.Budget) + PruneRatios.Percent(ratio).ToString(CultureInfo.InvariantCulture);
             RequireIdentifier(name);
 
+            bool paramsBudget = solution.Budget == BudgetKind.Params;
             var provenance = new ProvenanceSpec
             {
-                Method = criterion == CriterionFile.OutputLoss ? "laptop output-loss knapsack" : $"laptop {criterion.Replace('_', '-')} knapsack",
+                Method = (criterion == CriterionFile.OutputLoss ? "laptop output-loss knapsack" : $"laptop {criterion.Replace('_', '-')} knapsack")
+                         + (paramsBudget ? "" : $", {PruneBudget.NameOf(solution.Budget)} budget"),
                 Criterion = criterionHash,
                 Ratio = ratio,
                 Date = date,
+                Losses = unitLosses is null ? EquatableArray<UnitLoss>.Empty
+                    : solution.Removed.Where(unitLosses.ContainsKey).Select(id => new UnitLoss(id, unitLosses[id])).ToEquatableArray(),
             };
             long total = baseLayout.BaseParamCount;
             string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
-            var header =
-                $"{name}: {baseLayout.Spec.Name} without {solution.Removed.Count} of its {baseLayout.PrunableUnits.Count()} prunable units (exact knapsack, {criterion}).\n" +
-                $"Removed {I(solution.RemovedParams)} of {I(total)} parameters (ratio {solution.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}, " +
-                $"asked {ratio.ToString("R", CultureInfo.InvariantCulture)}); {I(total - solution.RemovedParams)} remain.\n" +
-                $"Predicted loss (sum of single-unit losses): {CriterionWriter.Number(solution.PredictedLoss)}.";
+            string F(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+            var header = paramsBudget
+                ? $"{name}: {baseLayout.Spec.Name} without {solution.Removed.Count} of its {baseLayout.PrunableUnits.Count()} prunable units (exact knapsack, {criterion}).\n" +
+                  $"Removed {I(solution.RemovedParams)} of {I(total)} parameters (ratio {F(solution.AchievedRatio)}, " +
+                  $"asked {ratio.ToString("R", CultureInfo.InvariantCulture)}); {I(total - solution.RemovedParams)} remain.\n"
+                : $"{name}: {baseLayout.Spec.Name} without {solution.Removed.Count} of its {baseLayout.PrunableUnits.Count()} prunable units (exact knapsack, {criterion}, " +
+                  $"{PruneBudget.NameOf(solution.Budget)} budget).\n" +
+                  $"Removed {budget?.Format(solution.RemovedCost) ?? I(solution.RemovedCost)} of {budget?.Format(solution.TotalCost) ?? I(solution.TotalCost)} {budget?.Noun ?? "units of cost"} " +
+                  $"(ratio {F(solution.AchievedRatio)}, asked {ratio.ToString("R", CultureInfo.InvariantCulture)})" +
+                  (budget?.Costs is CostsFile costs ? $" at {costs.Shape} on {costs.Device}" : "") + ";\n" +
+                  $"{I(solution.RemovedParams)} of {I(total)} parameters (ratio {F((double)solution.RemovedParams / total)}); {I(total - solution.RemovedParams)} remain.\n";
+            header += $"Predicted loss (sum of single-unit losses): {CriterionWriter.Number(solution.PredictedLoss)}.";
             return SpecWriter.WritePruned(baseFileName, name, solution.Removed, provenance, header);
         }
 

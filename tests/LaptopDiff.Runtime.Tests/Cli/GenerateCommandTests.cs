@@ -61,6 +61,33 @@ public sealed class GenerateCommandTests(LoadedPipelines pipelines, ITestOutputH
     }
 
     [Fact]
+    public void Runtime_onnx_runs_the_exported_unet_in_the_loop_and_equals_diffusers()
+    {
+        var run = PipelineRuns.Find(PipelineFixtures.Sd15, "pipe.ddim.0");
+        var io = ClipFixtures.Tensors(run.IoSafetensors);
+        var outputPath = _temp.File("onnx.safetensors");
+        var (code, stdout, stderr) = CliRunner.Run(
+            "generate", "--model", PipelineFixtures.Folder(run.Folder), "--prompt", run.Prompt, "--steps", run.Steps.ToString(CultureInfo.InvariantCulture),
+            "--guidance", G(run.GuidanceScale), "--scheduler", "ddim", "--latents", WriteLatents(io[$"{run.Key}.latents_init"]),
+            "--runtime", "onnx", "--threads", "1", "--output", outputPath, "--json");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("U-Net exported to ONNX Runtime", stderr);
+        using (var json = JsonDocument.Parse(stdout)) Assert.Equal("onnx", json.RootElement.GetProperty("runtime").GetString());
+        var written = SafetensorsFile.Load(outputPath);
+        double latentError = ClipFixtures.RelativeL2(written["latents"], io[$"{run.Key}.latents_final"]);
+        double imageError = ClipFixtures.MaxAbs(written["image"], io[$"{run.Key}.image"]);
+        output.WriteLine($"cli --runtime onnx {run}: final latents relative L2 {latentError:E2}, image max abs {imageError:E2}");
+        Assert.InRange(latentError, 0, 1e-4);
+        Assert.InRange(imageError, 0, 2e-4);
+        foreach (var t in io.Values.Concat(written.Values)) t.Dispose();
+
+        var unknown = CliRunner.Run("generate", "--model", PipelineFixtures.Folder(run.Folder), "--prompt", "x", "--runtime", "tensorrt", "--output", _temp.File("x.png"));
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--runtime 'tensorrt' is not one of torch, onnx", unknown.Error);
+    }
+
+    [Fact]
     public void A_png_holds_the_image_rounded_to_bytes_and_json_gives_per_stage_timings()
     {
         var model = PipelineFixtures.Folder(PipelineFixtures.Sd15);

@@ -160,4 +160,21 @@ public sealed class MaskAndResumeTests
         using var other = new UNet2DCondition(TinyUNets.Layout(TinyUNets.Sdxl));
         Assert.Throws<ArgumentException>(() => other.Plan.Run(TinyUNets.Inputs(TinyUNets.Sdxl), model.Plan.Mask("down_blocks.0.resnets.1")));
     }
+
+    [Fact]
+    public void A_timed_run_is_the_same_forward_with_one_time_per_step()
+    {
+        using var model = TinyUNets.Load(TinyUNets.Sd15);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var inputs = TinyUNets.Inputs(TinyUNets.Sd15);
+        var mask = model.Plan.Mask("up_blocks.1.attentions.2");
+        var stepMs = new double[model.Plan.Steps.Count];
+        var timed = model.Plan.RunTimed(inputs, stepMs, mask).Sample;
+        Close.Same(timed, model.Plan.Run(inputs, mask).Sample, "timed vs plain", tol: 0);
+        // every step ran and was timed; the masked unit is skipped, so it costs less than an equal unskipped one
+        Assert.All(stepMs, ms => Assert.True(ms >= 0 && double.IsFinite(ms)));
+        Assert.True(stepMs[model.Plan.StepOf("up_blocks.1.attentions.2")] < stepMs[model.Plan.StepOf("up_blocks.1.attentions.1")]);
+        Assert.Throws<ArgumentException>(() => model.Plan.RunTimed(inputs, new double[3]));
+    }
 }

@@ -29,7 +29,7 @@ public sealed class MetaDeviceTests
         using var model = OnMeta(TinyUNets.Layout(fixture, PruneGranularity.TransformerBlock, "up_blocks.1.resnets.1"));
         model.train();
         using var inputScope = NewDisposeScope();                      // the test's inputs, made on the CPU and moved
-        var cpu = UNetBenchmark.RandomInputs(model.Layout, 2, 16, 7);
+        var cpu = UNetBenchmark.RandomInputs(model.Layout, 2, 16, 16, 7);
         var inputs = new UNetInputs(cpu.Sample.to(META), cpu.Timestep.to(META), cpu.EncoderHiddenStates.to(META),
             cpu.TextEmbeds?.to(META), cpu.TimeIds?.to(META));
         using var scope = NewDisposeScope();                           // the step's

@@ -9,7 +9,7 @@ public class KnapsackSolverTests
     /// The reference: every subset, exact loss sums (each double is an integer times a power of two), the
     /// smallest loss, ties to the lexicographically smallest removal vector (the first differing unit is kept).
     /// </summary>
-    private static int[]? BruteForce(long[] p, double[] s, long required)
+    internal static int[]? BruteForce(long[] p, double[] s, long required)
     {
         int n = p.Length;
         var exact = ExactIntegers(s);

@@ -41,6 +41,22 @@ public class PrunedSpecBuilderTests
     }
 
     [Fact]
+    public void RemovedUnitsKeepTheirOneShotLossesInTheProvenance()
+    {
+        var full = Synthetic.Layout("tiny-sd15.unet.yaml");
+        var criterion = Synthetic.Criterion(full, 4);
+        var solution = KnapsackSolver.Solve(full, criterion, 0.4);
+        var losses = criterion.Units.ToDictionary(u => u.Id, u => u.Loss);
+        var yaml = PrunedSpecBuilder.Build(full, "tiny-sd15.unet.yaml", solution, "sha256:" + new string('0', 64), 0.4, "2026-12-06", unitLosses: losses);
+
+        var pruned = Load("tiny-pruned.unet.yaml", yaml, "tiny-sd15.unet.yaml");
+        var recorded = pruned.Spec.Provenance!.Losses;
+        Assert.Equal(solution.Removed, recorded.Select(u => u.Id));
+        Assert.All(recorded, u => Assert.Equal(losses[u.Id], u.Loss));       // "R" round trip: bit for bit
+        Assert.Equal(SpecHash.Compute(full.Spec), SpecHash.Compute(pruned.Spec));
+    }
+
+    [Fact]
     public void EveryRatioOfTheFrontierBuilds()
     {
         var full = Synthetic.Layout("tiny-sd15.unet.yaml");

@@ -39,4 +39,29 @@ internal static class Synthetic
             Units = units.ToEquatableArray(),
         };
     }
+
+    /// <summary>
+    /// A costs file for every prunable unit of <paramref name="layout"/> at <paramref name="shape"/>: the layout's parameters
+    /// and FLOPs, and latencies of <paramref name="latencyNs"/> whole nanoseconds per unit (written in ms, as profile writes them);
+    /// the fixed rest is what the step holds beyond the units unless <paramref name="fixedNs"/> says otherwise (-1: none recorded).
+    /// </summary>
+    public static CostsFile Costs(UNetLayout layout, CostShape shape, IReadOnlyList<long> latencyNs, long stepNs, string path = "synthetic.costs.json",
+        long? fixedNs = null)
+    {
+        long rest = fixedNs ?? stepNs - latencyNs.Sum();
+        var flops = UNetFlops.Count(layout, shape);
+        return new CostsFile
+        {
+            Path = path,
+            Spec = new CriterionSpecRef { Name = layout.Spec.Name, Hash = SpecHash.Compute(layout.Spec) },
+            Device = "cpu: synthetic, 1 threads",
+            Shape = shape,
+            Runs = 3,
+            Step = new StepCost { Params = layout.TotalParamCount, Flops = UNetFlops.Step(layout, shape), LatencyMs = stepNs / 1e6, FixedLatencyMs = rest < 0 ? null : rest / 1e6 },
+            Units = layout.PrunableUnits.Select((u, i) => new UnitCost
+            {
+                Id = u.Id, Params = u.ParamCount, Flops = flops[u.Id], LatencyMs = latencyNs[i] / 1e6, LatencyIqrMs = 0.01,
+            }).ToEquatableArray(),
+        };
+    }
 }

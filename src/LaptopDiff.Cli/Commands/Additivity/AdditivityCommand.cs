@@ -20,7 +20,7 @@ namespace LaptopDiff.Cli.Commands.Additivity;
 public static class AdditivityCommand
 {
     private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The U-Net spec (*.unet.yaml)");
-    private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors)", Required = true };
+    private static readonly UNetModelOptions Model = new(SpecOption, weightsDescription: "Teacher weights (.safetensors)");
     private static readonly Option<FileInfo> CriterionOption = new("--criterion") { Description = "Criterion file from `sweep` (JSON)", Required = true };
     private static readonly Option<string?> CalibrationOption = new("--calibration") { Description = "Calibration set (.safetensors or shards), noised like the sweep" };
     private static readonly Option<int?> SyntheticOption = new("--synthetic") { Description = "Use N seeded synthetic samples instead of --calibration" };
@@ -50,9 +50,10 @@ public static class AdditivityCommand
     {
         var command = new VerbCommand("additivity", "Check that single-unit criteria add up: real loss of random unit subsets vs predicted sums", Details)
         {
-            SpecOption, WeightsOption, CriterionOption, CalibrationOption, SyntheticOption, OutputOption,
+            CriterionOption, CalibrationOption, SyntheticOption, OutputOption,
             SubsetsOption, SeedOption, MinRatioOption, MaxRatioOption, BatchOption, JsonOption, ThreadsOption,
         };
+        Model.AddTo(command);
         ScheduleFlags.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -70,8 +71,9 @@ public static class AdditivityCommand
             Validate(calibration, synthetic, options, batch);
 
             // Every input is checked before the output folder is touched: a bad input leaves nothing behind.
-            var weights = parse.GetValue(WeightsOption)!.FullName;
-            var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
+            var unet = Model.Resolve(parse);
+            var weights = unet.WeightsPath!;
+            var layout = SpecFiles.LoadLayout(unet.SpecPath);
             var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
 

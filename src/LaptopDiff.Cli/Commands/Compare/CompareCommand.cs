@@ -24,7 +24,7 @@ namespace LaptopDiff.Cli.Commands.Compare;
 public static class CompareCommand
 {
     private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml)");
-    private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors)", Required = true };
+    private static readonly UNetModelOptions Model = new(SpecOption, weightsDescription: "Teacher weights (.safetensors)");
     private static readonly Option<string> CalibrationOption = new("--calibration") { Description = "Held-out calibration set (.safetensors or shards), not the one the criterion was swept on", Required = true };
     private static readonly Option<FileInfo> CriterionOption = new("--criterion") { Description = "The output-loss criterion file from `sweep` (for the laptop method)", Required = true };
     private static readonly Option<double> RatioOption = new("--ratio") { Description = "Fraction of the U-Net's parameters to remove, in (0,1) (presets have their own fixed ratio)", Required = true };
@@ -52,8 +52,9 @@ public static class CompareCommand
     {
         var command = new VerbCommand("compare", "One-shot output loss of LAPTOP vs handcrafted, random and magnitude pruning at one ratio, on held-out data", Details)
         {
-            SpecOption, WeightsOption, CalibrationOption, CriterionOption, RatioOption, MethodsOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
+            CalibrationOption, CriterionOption, RatioOption, MethodsOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
         };
+        Model.AddTo(command);
         ScheduleFlags.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -70,12 +71,13 @@ public static class CompareCommand
             double ratio = parse.GetValue(RatioOption);
 
             // every input checked before the first forward
-            var specPath = parse.GetValue(SpecOption)!.FullName;
+            var unet = Model.Resolve(parse);
+            var specPath = unet.SpecPath;
             var layout = SpecFiles.LoadLayout(specPath);
             if (layout.Removed.Count > 0 || layout.Spec.Base != null)
                 throw new InputException($"{specPath} is a pruned spec; compare prunes the full model's spec.");
             var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
-            var weights = parse.GetValue(WeightsOption)!.FullName;
+            var weights = unet.WeightsPath!;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
             using var heldOut = AdditivityInputs.Load(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);

@@ -16,8 +16,8 @@ namespace LaptopDiff.Cli.Commands.Distill;
 /// </summary>
 public static class DistillCommand
 {
-    private static readonly Option<FileInfo> TeacherSpecOption = new("--teacher-spec") { Description = "The teacher's *.unet.yaml spec", Required = true };
-    private static readonly Option<FileInfo> TeacherWeightsOption = new("--teacher-weights") { Description = "Teacher weights (.safetensors)", Required = true };
+    private static readonly Option<FileInfo> TeacherSpecOption = new("--teacher-spec") { Description = "The teacher's *.unet.yaml spec or diffusers config.json" };
+    private static readonly UNetModelOptions Teacher = new(TeacherSpecOption, "--teacher-weights", "Teacher weights (.safetensors)");
     private static readonly Option<FileInfo> ConditionerOption = new("--conditioner") { Description = "The teacher's class conditioner, for labelled data (default: TEACHER.conditioner.safetensors beside the teacher weights, when present)" };
     private static readonly Option<FileInfo> StudentSpecOption = new("--student-spec") { Description = "The pruned spec (base: the teacher's spec), from laptop-diff prune", Required = true };
     private static readonly Option<FileInfo> StudentWeightsOption = new("--student-weights") { Description = "Initial student weights (prune --student-weights); default: the teacher's tensors of the surviving units" };
@@ -51,9 +51,10 @@ public static class DistillCommand
         var shared = new TrainingOptionSet();
         var command = new VerbCommand("distill", "Retrain a pruned student from its frozen teacher: task + output KD + normalized feature KD; resumable; writes OUTPUT/student.safetensors, plots and log.jsonl", Details)
         {
-            TeacherSpecOption, TeacherWeightsOption, ConditionerOption, StudentSpecOption, StudentWeightsOption,
+            ConditionerOption, StudentSpecOption, StudentWeightsOption,
             FeatureLossOption, OutputWeightOption, FeatureWeightOption, CheckpointOption, TeacherDtypeOption, KernelsOption,
         };
+        Teacher.AddTo(command);
         shared.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -77,9 +78,10 @@ public static class DistillCommand
                     var other => throw new ArgumentException($"--teacher-dtype '{other}': expected float32 or bfloat16"),
                 },
             }.Validate());
-            var teacherWeights = parse.GetValue(TeacherWeightsOption)!.FullName;
+            var named = Teacher.Resolve(parse);
+            var teacherWeights = named.WeightsPath!;
             var conditioner = parse.GetValue(ConditionerOption)?.FullName ?? DefaultConditioner(teacherWeights);
-            var teacher = SpecFiles.LoadLayout(parse.GetValue(TeacherSpecOption)!.FullName);
+            var teacher = SpecFiles.LoadLayout(named.SpecPath);
             var student = SpecFiles.LoadLayout(parse.GetValue(StudentSpecOption)!.FullName);
             StudentDistillation.CheckDerived(teacher, student);
             var request = new DistillRequest

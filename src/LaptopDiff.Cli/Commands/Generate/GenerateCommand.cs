@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Images;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Pipelines;
@@ -16,7 +17,7 @@ namespace LaptopDiff.Cli.Commands.Generate;
 /// <summary>
 /// <c>laptop-diff generate --model DIR --prompt P [--prompts FILE] [--negative-prompt N] [--steps 25] [--guidance 7.5]
 /// [--scheduler ddim|euler] [--seed S] [--height H --width W] [--unet-spec S --unet-weights W] [--latents IN.safetensors]
-/// --output OUT(.png|.safetensors) [--json]</c>.
+/// [--runtime torch|onnx] --output OUT(.png|.safetensors) [--json]</c>.
 /// </summary>
 public static class GenerateCommand
 {
@@ -37,6 +38,11 @@ public static class GenerateCommand
     private static readonly Option<FileInfo?> UNetSpecOption = new("--unet-spec") { Description = "A student U-Net spec in place of the folder's (a pruned spec whose base: is the folder's unet/config.json or a spec of its structure); needs --unet-weights" };
     private static readonly Option<FileInfo?> UNetWeightsOption = new("--unet-weights") { Description = "The student's weights (.safetensors with exactly its keys, e.g. from prune --student-weights)" };
     private static readonly Option<FileInfo?> LatentsOption = new("--latents") { Description = "Starting noise: tensor 'latents' [N,4,H/8,W/8] (.safetensors), used as diffusers' latents= argument (times init_noise_sigma); replaces --seed" };
+    private static readonly Option<string> RuntimeOption = new Option<string>("--runtime")
+    {
+        Description = "The U-Net's runtime: torch (TorchSharp) or onnx (exported to a temporary ONNX file at load, run by ONNX Runtime at the same --threads)",
+        DefaultValueFactory = _ => "torch",
+    };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("OUT.png: the image (several prompts: a grid labelled with the prompts); OUT.safetensors: tensors 'latents' (final, as output_type=\"latent\") and 'image' [N,3,H,W] in [0,1] (output_type=\"pt\")");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
     private static readonly JsonOption JsonOption = CommonOptions.Json("what ran and the per-stage timings (text encoding, each denoising step, decoding)");
@@ -47,7 +53,9 @@ public static class GenerateCommand
         stderr. A prompt longer than the tokenizer's 77 tokens is cut with a warning, as diffusers does.
         The folder's scheduler class samples when implemented (SDXL: Euler); otherwise (SD-1.5 ships PNDM) DDIM
         from its config, with a note. A pruned student samples in place of the U-Net with --unet-spec and
-        --unet-weights (a spec whose base: is the folder's unet/config.json).
+        --unet-weights (a spec whose base: is the folder's unet/config.json). With --runtime onnx the
+        U-Net (the folder's or the student) is exported as export-onnx writes it and each denoising step
+        runs in ONNX Runtime; the text encoders, the scheduler and the VAE stay in TorchSharp.
         """;
 
     public static Command Create(CliContext context)
@@ -58,7 +66,7 @@ public static class GenerateCommand
         foreach (var option in new Option[]
                  {
                      NegativeOption, StepsOption, GuidanceOption, GuidanceRescaleOption, SchedulerOption, SeedOption, HeightOption, WidthOption, ClipSkipOption,
-                     UNetSpecOption, UNetWeightsOption, LatentsOption, OutputOption, ThreadsOption, JsonOption,
+                     UNetSpecOption, UNetWeightsOption, LatentsOption, RuntimeOption, OutputOption, ThreadsOption, JsonOption,
                  })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(context, parse, () => Run(context, parse)));
@@ -78,6 +86,12 @@ public static class GenerateCommand
         if (parse.GetValue(LatentsOption) is not null && seedGiven)
             throw new UsageException("--latents and --seed exclude each other: the latents are the starting noise a seed would draw");
         var prompts = Prompts.Read(parse);
+        var runtime = parse.GetValue(RuntimeOption) switch
+        {
+            "torch" => UNetRuntime.Torch,
+            "onnx" => UNetRuntime.Onnx,
+            var other => throw new OptionValueException($"--runtime '{other}' is not one of torch, onnx"),
+        };
 
         // 2. the inputs, checked before any weights load (exit 2)
         var folder = Model.Open(parse);
@@ -94,8 +108,9 @@ public static class GenerateCommand
 
         // 3. load and run
         bool json = parse.GetValue(JsonOption);
-        context.Error.WriteLine($"[generate] loading {folder.Directory} ({folder.ClassName}{(student is null ? "" : $", U-Net {student.SpecPath}")})");
-        using var pipeline = TextToImagePipeline.Load(folder, student);
+        context.Error.WriteLine($"[generate] loading {folder.Directory} ({folder.ClassName}{(student is null ? "" : $", U-Net {student.SpecPath}")}" +
+                                $"{(runtime == UNetRuntime.Onnx ? ", U-Net exported to ONNX Runtime" : "")})");
+        using var pipeline = TextToImagePipeline.Load(folder, student, runtime);
         if (plan.SchedulerNote is { } note) context.Error.WriteLine($"note: {note}");
         using var result = GenerateProgressView.Run(context.Error, "generate", progress => pipeline.Generate(request, progress));
         foreach (var line in TruncationWarnings(result.Truncations, prompts.Count)) context.Error.WriteLine(line);
@@ -114,6 +129,7 @@ public static class GenerateCommand
             context.Out.WriteLine($"wrote {output}: {prompts.Count} image(s) {plan.Width}x{plan.Height}, {plan.Scheduler.Kind.ClassName()} {plan.Steps} steps, " +
                                   $"guidance {plan.Guidance.Scale.ToString(CultureInfo.InvariantCulture)}" +
                                   (result.Seed is { } seed ? $", seed {seed}" : ", given latents") +
+                                  (pipeline.Runtime == UNetRuntime.Onnx ? ", U-Net in ONNX Runtime" : "") +
                                   $" ({result.Timings.TotalMs / 1000:F1} s)");
         return ExitCodes.Ok;
     }
@@ -176,6 +192,7 @@ public static class GenerateCommand
             pipeline = pipeline.Folder.ClassName,
             unet = pipeline.UNet.Layout.Spec.Name,
             unet_params = pipeline.UNet.Layout.TotalParamCount,
+            runtime = pipeline.Runtime == UNetRuntime.Onnx ? "onnx" : "torch",
             images = plan.Batch,
             height = plan.Height,
             width = plan.Width,

@@ -29,14 +29,26 @@ public static class PruneCommand
     };
     private static readonly Option<string[]> RatioOption = new("--ratio")
     {
-        Description = "Fraction of the U-Net's parameters to remove, in (0,1). Repeat it or give a comma list (0.3,0.5) for the Pareto frontier: " +
+        Description = "Fraction of the U-Net's parameters (or of the --budget) to remove, in (0,1). Repeat it or give a comma list (0.3,0.5) for the Pareto frontier: " +
                       "one pruned spec per ratio, and OUTPUT must then contain {ratio} (replaced by the percent, e.g. 30) or be a folder",
         AllowMultipleArgumentsPerToken = false,
     };
     private static readonly Option<string> OutputOption = CommonOptions.Output<string>(
         "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
         "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder", required: false);
-    private static readonly Option<FileInfo?> WeightsOption = new("--weights") { Description = "The teacher's weights (.safetensors, diffusers keys); with --student-weights" };
+    private static readonly UNetModelOptions Model = new(SpecOption, weightsDescription: "The teacher's weights (.safetensors, diffusers keys); with --student-weights");
+    private static readonly Option<string> BudgetOption = new("--budget")
+    {
+        Description = "What --ratio is a fraction of: params (the paper's; no costs file), flops or latency of one U-Net step (from --costs)",
+        DefaultValueFactory = _ => "params",
+    };
+    private static readonly Option<FileInfo?> CostsOption = new("--costs")
+    {
+        Description = "The costs file from `laptop-diff profile` on SPEC (needed by --budget flops|latency), measured at --batch and --height x --width",
+    };
+    private static readonly Option<int> BatchOption = new("--batch") { Description = "The batch the budget is for; the costs file must have been profiled at it", DefaultValueFactory = _ => 1 };
+    private static readonly Option<int?> HeightOption = new("--height") { Description = "Latent height the budget is for (default: the spec's sample_size); the costs file must match" };
+    private static readonly Option<int?> WidthOption = new("--width") { Description = "Latent width the budget is for (default: the spec's sample_size); the costs file must match" };
     private static readonly Option<string?> StudentWeightsOption = new("--student-weights")
     {
         Description = "Where to write the student's initial weights: the teacher's tensors minus the removed units' (same key names). " +
@@ -54,7 +66,16 @@ public static class PruneCommand
         The knapsack (--criterion C --ratio R): removes the units of least summed loss with removed params
         >= R x total, exactly. Several ratios (--ratio 0.3 --ratio 0.5, or 0.3,0.5) print the Pareto
         frontier and write one spec each. A bad criterion (LD0014, LD0015) or a ratio out of the units'
-        reach (LD0016) is exit 2; a ratio that is not a fraction in (0,1) is exit 1.
+        reach (LD0016) is exit 2; a ratio that is not a fraction in (0,1) is exit 2.
+
+        Budgets (--budget flops|latency --costs COSTS.json): the same exact knapsack with each unit's FLOPs
+        or measured latency (from `laptop-diff profile`) in place of its parameters: removed cost >= R x
+        the whole step's (for latency: its units plus the fixed rest, as profiled). Latencies are
+        budgeted in whole nanoseconds, exactly. The costs file must come
+        from SPEC at the budget's batch and size (--batch, default 1; --height/--width, default the spec's
+        sample_size): another spec, batch or resolution (LD0018), a malformed file (LD0017), or a flops or
+        latency budget without --costs (LD0018) is exit 2 and writes nothing. Default outputs are
+        <spec>.latency<percent>.unet.yaml (or .flops<percent>); classes <BaseName>Latency<percent>.
 
         A preset (--preset NAME), a handcrafted baseline with provenance method "preset NAME": bk-sdm-base
         (the second ResNet+attention pair of each down stage, the middle pair of each up stage; SD-1.5:
@@ -73,21 +94,24 @@ public static class PruneCommand
         PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
         var command = new VerbCommand("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)", Details)
         {
-            SpecOption, CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
+            CriterionOption, RatioOption, BudgetOption, CostsOption, BatchOption, HeightOption, WidthOption, PresetOption, RandomOption, OutputOption, StudentWeightsOption, NameOption, JsonOption,
         };
+        Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
+            var unet = Model.Resolve(parse, weightsRequired: false);
+            var student = parse.GetValue(StudentWeightsOption);
             var request = new PruneRequest
             {
-                SpecPath = parse.GetValue(SpecOption)!.FullName,
+                SpecPath = unet.SpecPath,
                 Method = Method(parse),
                 Output = parse.GetValue(OutputOption),
-                TeacherWeights = parse.GetValue(WeightsOption)?.FullName,
-                StudentWeights = parse.GetValue(StudentWeightsOption),
+                TeacherWeights = unet.Folder is null || student is not null ? unet.WeightsPath : null,   // a folder's weights are read only to write a student
+                StudentWeights = student,
                 Name = parse.GetValue(NameOption),
             };
             var outcome = PruneRunner.Run(request);
-            if (request.Method is PruneMethod.Knapsack knapsack) ReportFrontier(context, outcome, knapsack, parse.GetValue(JsonOption));
+            if (request.Method is PruneMethod.Knapsack knapsack) ReportFrontier(context, outcome, knapsack, outcome.Budget!, parse.GetValue(JsonOption));
             else ReportSelection(context, outcome, request.Method, parse.GetValue(JsonOption));
             return ExitCodes.Ok;
         }));
@@ -99,6 +123,9 @@ public static class PruneCommand
     {
         var criterion = parse.GetValue(CriterionOption)?.FullName;
         var ratios = parse.GetValue(RatioOption) is { Length: > 0 } given ? ParseRatios(given) : [];
+        bool budgetGiven = new Option[] { BudgetOption, CostsOption, BatchOption, HeightOption, WidthOption }.Any(o => parse.GetResult(o) is { Implicit: false });
+        if (budgetGiven && (parse.GetValue(PresetOption) != null || parse.GetValue(RandomOption) != null))
+            throw new UsageException("--budget, --costs, --batch, --height and --width set the knapsack's budget; --preset and --random take none of them.");
         if (parse.GetValue(PresetOption) is string preset)
         {
             if (criterion != null || ratios.Count > 0)
@@ -113,7 +140,18 @@ public static class PruneCommand
         }
         if (criterion == null || ratios.Count == 0 || parse.GetValue(OutputOption) == null)
             throw new UsageException("prune needs --criterion, --ratio and --output (or --preset NAME for a handcrafted baseline, or --random SEED --ratio R).");
-        return new PruneMethod.Knapsack(criterion, ratios);
+        return new PruneMethod.Knapsack(criterion, ratios, Budget(parse));
+    }
+
+    /// <summary>The knapsack's budget; an unknown kind or a size below 1 is a bad option value.</summary>
+    private static KnapsackBudget Budget(ParseResult parse)
+    {
+        var name = parse.GetValue(BudgetOption);
+        var kind = PruneBudget.Parse(name) ?? throw new OptionValueException($"--budget {name}: give one of {string.Join(", ", PruneBudget.Names)}");
+        int batch = parse.GetValue(BatchOption);
+        int? height = parse.GetValue(HeightOption), width = parse.GetValue(WidthOption);
+        if (batch < 1 || height < 1 || width < 1) throw new OptionValueException("--batch, --height and --width must be at least 1");
+        return new KnapsackBudget(kind, parse.GetValue(CostsOption)?.FullName, batch, height, width);
     }
 
     /// <summary>Every --ratio value, comma lists split, in the order given (<see cref="PruneRatios"/>): one that is not a fraction in (0, 1), or is given twice, is a usage error.</summary>
@@ -126,18 +164,25 @@ public static class PruneCommand
         return entries.Select(e => e.Value!.Value).ToList();
     }
 
-    private static void ReportFrontier(CliContext context, PruneOutcome outcome, PruneMethod.Knapsack method, bool json)
+    private static void ReportFrontier(CliContext context, PruneOutcome outcome, PruneMethod.Knapsack method, PruneBudget budget, bool json)
     {
         var baseLayout = outcome.Base;
         long total = baseLayout.TotalParamCount;
         bool multi = outcome.Models.Count > 1;
+        bool costBudget = budget.Kind != BudgetKind.Params;
         if (json)
         {
             var objects = outcome.Models.Select(m =>
             {
                 var s = m.Solution!;
                 return new PruneJson(s.Ratio, s.AchievedRatio, s.Removed.ToArray(), s.RemovedParams, s.RequiredParams, s.PredictedLoss, total,
-                    total - s.RemovedParams, s.NodesExplored, Math.Round(m.SolveMs, 3), m.Output.Layout.Spec.Name, m.Output.SpecPath, m.Output.StudentPath);
+                    total - s.RemovedParams, s.NodesExplored, Math.Round(m.SolveMs, 3), m.Output.Layout.Spec.Name, m.Output.SpecPath, m.Output.StudentPath)
+                {
+                    Budget = PruneBudget.NameOf(budget.Kind),
+                    RemovedCost = costBudget ? Cost(budget, s.RemovedCost) : null,
+                    RequiredCost = costBudget ? Cost(budget, s.RequiredCost) : null,
+                    TotalCost = costBudget ? Cost(budget, s.TotalCost) : null,
+                };
             }).ToList();
             context.Out.WriteLine(multi
                 ? JsonSerializer.Serialize(new FrontierJson(baseLayout.Spec.Name, total, objects), JsonOptions.Indented)
@@ -145,23 +190,29 @@ public static class PruneCommand
             return;
         }
         int prunable = baseLayout.PrunableUnits.Count();
+        string of = costBudget ? $"{budget.Noun} ({budget.Costs!.Shape} on {budget.Costs.Device})" : "parameters";
         if (multi)
         {
-            context.Out.WriteLine($"Pareto frontier of {baseLayout.Spec.Name} ({total:N0} parameters, {prunable} prunable units), exact knapsack over {Path.GetFileName(method.CriterionPath)}:");
-            context.Out.WriteLine($"{"ratio",7} {"achieved",9} {"removed params",15} {"units",6} {"predicted loss",16} {"nodes",8}  spec");
+            context.Out.WriteLine($"Pareto frontier of {baseLayout.Spec.Name} ({total:N0} parameters, {prunable} prunable units), exact knapsack over " +
+                                  $"{Path.GetFileName(method.CriterionPath)}, ratios of its {of}:");
+            var removedHeader = costBudget ? "removed " + PruneBudget.NameOf(budget.Kind) : "";
+            context.Out.WriteLine($"{"ratio",7} {"achieved",9} {removedHeader,18} {"removed params",15} {"units",6} {"predicted loss",16} {"nodes",8}  spec");
             foreach (var m in outcome.Models)
             {
                 var s = m.Solution!;
-                context.Out.WriteLine($"{R(s.Ratio),7} {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture),9} {s.RemovedParams,15:N0} " +
+                var removedCost = costBudget ? budget.Format(s.RemovedCost) : "";
+                context.Out.WriteLine($"{R(s.Ratio),7} {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture),9} {removedCost,18} {s.RemovedParams,15:N0} " +
                                       $"{s.Removed.Count,6} {CriterionWriter.Number(s.PredictedLoss),16} {s.NodesExplored,8}  {m.Output.SpecPath}");
             }
         }
         foreach (var m in outcome.Models)
         {
             var s = m.Solution!;
+            var cost = costBudget
+                ? $"{budget.Format(s.RemovedCost)} of {budget.Format(s.TotalCost)} {of} (achieved {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}), {s.RemovedParams:N0} of {total:N0} parameters"
+                : $"{s.RemovedParams:N0} of {total:N0} parameters (achieved {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)})";
             if (!multi)
-                context.Out.WriteLine($"{baseLayout.Spec.Name} at ratio {R(s.Ratio)}: removed {s.Removed.Count} of {prunable} prunable units, " +
-                                      $"{s.RemovedParams:N0} of {total:N0} parameters (achieved {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}), " +
+                context.Out.WriteLine($"{baseLayout.Spec.Name} at ratio {R(s.Ratio)}: removed {s.Removed.Count} of {prunable} prunable units, {cost}, " +
                                       $"predicted loss {CriterionWriter.Number(s.PredictedLoss)}; exact knapsack: {s.NodesExplored} nodes, {m.SolveMs:0.###} ms");
             WriteFiles(context, outcome, m);
         }
@@ -204,7 +255,17 @@ public static class PruneCommand
         [property: JsonPropertyName("solve_ms")] double SolveMs,
         [property: JsonPropertyName("name")] string Name,
         [property: JsonPropertyName("output")] string Output,
-        [property: JsonPropertyName("student_weights")] string? StudentWeights);
+        [property: JsonPropertyName("student_weights")] string? StudentWeights)
+    {
+        [JsonPropertyName("budget")] public string Budget { get; init; } = "params";
+        /// <summary>For a flops or latency budget: removed, required (ceil(ratio x total)) and total cost, FLOPs or milliseconds.</summary>
+        [JsonPropertyName("removed_cost"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? RemovedCost { get; init; }
+        [JsonPropertyName("required_cost"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? RequiredCost { get; init; }
+        [JsonPropertyName("total_cost"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? TotalCost { get; init; }
+    }
+
+    /// <summary>A cost as --json writes it: FLOPs as they are, latency in milliseconds.</summary>
+    private static double Cost(PruneBudget budget, long cost) => budget.Kind == BudgetKind.Latency ? cost * PruneBudget.LatencyResolutionMs : cost;
 
     private sealed record FrontierJson(
         [property: JsonPropertyName("spec")] string Spec,

@@ -17,7 +17,7 @@ namespace LaptopDiff.Cli.Commands.Sweep;
 public static class SweepCommand
 {
     private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's *.unet.yaml spec or diffusers config.json");
-    private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors, diffusers key names)", Required = true };
+    private static readonly UNetModelOptions Model = new(SpecOption);
     private static readonly Option<FileInfo> CalibrationOption = new("--calibration") { Description = "Calibration set (.safetensors or NAME-00001-of-0000N shards; see src/LaptopDiff.Runtime/Calibration/README.md)", Required = true };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("Criterion file to write (JSON); CRITERION.json.partial and CRITERION.sweep.json go beside it");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Calibration samples per forward", DefaultValueFactory = _ => 16 };
@@ -56,9 +56,10 @@ public static class SweepCommand
     {
         var command = new VerbCommand("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial", Details)
         {
-            SpecOption, WeightsOption, CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ShardsOption, ThreadsOption,
+            CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ShardsOption, ThreadsOption,
             SeedOption, NaiveOption, KernelsOption, JsonOption,
         };
+        Model.AddTo(command);
         ScheduleFlags.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -77,10 +78,11 @@ public static class SweepCommand
             }.Validate());
             bool json = parse.GetValue(JsonOption);
 
+            var unet = Model.Resolve(parse);
             var request = new SweepRequest
             {
-                Layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName),
-                WeightsPath = parse.GetValue(WeightsOption)!.FullName,
+                Layout = SpecFiles.LoadLayout(unet.SpecPath),
+                WeightsPath = unet.WeightsPath!,
                 CalibrationPath = parse.GetValue(CalibrationOption)!.FullName,
                 OutputPath = parse.GetValue(OutputOption)!.FullName,
                 Options = options,

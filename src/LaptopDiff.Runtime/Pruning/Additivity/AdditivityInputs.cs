@@ -45,6 +45,7 @@ public sealed class AdditivityInputs : IDisposable
     public static AdditivityInputs FromCalibration(CalibrationSet set, NoisingSettings noising, int batchSize)
     {
         if (batchSize < 1) throw new SettingException(nameof(batchSize), batchSize, "must be at least 1");
+        noising = noising.For(set);
         var noise = new CalibrationNoising(set.Count, noising);
         var batches = new List<UNetInputs>();
         for (int start = 0; start < set.Count; start += batchSize)
