@@ -10,7 +10,7 @@ using LaptopDiff.Spec;
 namespace LaptopDiff.Cli;
 
 /// <summary>
-/// Runs a verb's body after applying the shared options (<see cref="ThreadsOption.Apply"/>), and maps failures to
+/// Runs a verb's body after applying the shared options (<see cref="ThreadsOption.Apply"/>, <see cref="DeviceOption.Check"/>), and maps failures to
 /// one clear message on stderr and the exit code of <see cref="ExitCodes"/>: a command line that does not parse or
 /// whose options do not go together is exit 1; a value or file the command cannot use (an option value out of range,
 /// named by its flag, or a bad spec, config, weights or data file) exit 2; anything else exit 3. Verbs write outputs
@@ -23,6 +23,7 @@ public static class CommandRunner
         int code = RunBody(context, parse.CommandResult.Command, () =>
         {
             ThreadsOption.Apply(parse);
+            DeviceOption.Check(parse);
             return body();
         });
         if (ConvolutionBackend.Checked is { OneDnnCorrect: false } check)

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Spec;
@@ -84,13 +85,24 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>, IUNetRunner
 
     public UNetLayout Layout { get; }
 
+    /// <summary>Where the parameters live; the forward creates every tensor there.</summary>
+    public Device Device => conv_in.weight!.device;
+
+    /// <summary>Moves the parameters and buffers to <paramref name="device"/> (see <see cref="ModuleDevice"/>); returns this model.</summary>
+    public UNet2DCondition MoveTo(Device device) => ModuleDevice.MoveTo(this, device);
+
     /// <summary>The one execution plan: full, masked, resumed and feature-tapping forwards.</summary>
     public ExecutionPlan Plan { get; }
 
     public override UNetOutput forward(UNetInputs inputs) => Plan.Run(inputs);
 
-    /// <summary>The forward with units skipped by <paramref name="mask"/> and, optionally, the stage-end features.</summary>
-    public UNetOutput Forward(UNetInputs inputs, UnitMask? mask = null, bool features = false) => Plan.Run(inputs, mask, features);
+    /// <summary>
+    /// The forward with units skipped by <paramref name="mask"/> and, optionally, the stage-end features; with
+    /// <paramref name="checkpointStages"/>, training keeps only each stage's inputs and outputs and recomputes the rest
+    /// in the backward (<see cref="ExecutionPlan.Run"/>).
+    /// </summary>
+    public UNetOutput Forward(UNetInputs inputs, UnitMask? mask = null, bool features = false, bool checkpointStages = false) =>
+        Plan.Run(inputs, mask, features, checkpointStages);
 
     UNetOutput IUNetRunner.Forward(UNetInputs inputs) => Plan.Run(inputs);
 
@@ -150,7 +162,7 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>, IUNetRunner
     internal Tensor Head(Tensor h)
     {
         using var scope = NewDisposeScope();
-        return Ops.Conv2d(conv_out, Ops.SiluOwned(conv_norm_out.forward(h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
+        return Ops.Conv2d(conv_out, Ops.SiluOwned(Ops.Norm(conv_norm_out, h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
     }
 
     private UNetStage BuildStage(StageId stage, IEnumerable<LayoutComponent> components, HashSet<string> removed)

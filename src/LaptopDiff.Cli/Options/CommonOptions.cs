@@ -45,6 +45,9 @@ public static class CommonOptions
     /// <summary><c>--threads</c>: CPU threads for libtorch and the fused kernels, at least 1.</summary>
     public static ThreadsOption Threads() => new();
 
+    /// <summary><c>--device</c>, default cpu: where <paramref name="what"/> run (<see cref="DeviceOption"/>).</summary>
+    public static DeviceOption Device(string what) => new(what);
+
     /// <summary><c>--seed</c>, default 0: the seed of <paramref name="what"/>.</summary>
     public static Option<long> Seed(string what) =>
         new(SeedName) { Description = $"Seed of {what}", DefaultValueFactory = _ => 0 };

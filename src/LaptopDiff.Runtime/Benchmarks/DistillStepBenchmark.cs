@@ -9,9 +9,10 @@ namespace LaptopDiff.Runtime.Benchmarks;
 
 /// <summary>
 /// One variant's timing: median milliseconds of a whole student training step, and of its feature loss
-/// alone (forward + backward on the step's stage features; 0 for the variant without the term).
+/// alone (forward + backward on the step's stage features; 0 for the variant without the term), and the peak resident
+/// memory of the process during the variant's steps (weights, gradients and optimizer state included; null off Linux).
 /// </summary>
-public sealed record DistillStepTiming(string Variant, double StepMs, double LossMs, IReadOnlyList<double> RunsMs);
+public sealed record DistillStepTiming(string Variant, double StepMs, double LossMs, IReadOnlyList<double> RunsMs, long? PeakResidentBytes);
 
 /// <summary>
 /// Times a full distillation training step of a student (teacher forward, student forward, loss,
@@ -19,32 +20,43 @@ public sealed record DistillStepTiming(string Variant, double StepMs, double Los
 /// implementation and once without the feature term; and each implementation's forward + backward alone
 /// on the stage features of that step (same shapes and values), so its share of a step is LossMs / StepMs.
 /// (The difference to the step without the term measures the same thing but drowns in noise on a shared machine.)
+/// <paramref name="checkpointActivations"/> runs the student with per-stage activation checkpointing; without
+/// <paramref name="withoutFeatureTerm"/> the variant without the term is left out (SD-scale steps take minutes).
 /// </summary>
 public static class DistillStepBenchmark
 {
     public const string NoFeatureVariant = "no feature term";
+    /// <summary>Encoder states per sample: a CLIP prompt's 77 tokens.</summary>
+    public const int ContextTokens = 77;
 
     public static IReadOnlyList<DistillStepTiming> Run(UNetLayout teacherLayout, UNetLayout studentLayout, int batch, int runs, int warmup,
-        IReadOnlyList<IFeatureLoss> losses, FeatureKd kind = FeatureKd.Normalized, Action<string>? log = null)
+        IReadOnlyList<IFeatureLoss> losses, FeatureKd kind = FeatureKd.Normalized, Action<string>? log = null,
+        bool checkpointActivations = false, bool withoutFeatureTerm = true, Device? device = null)
     {
         manual_seed(0);
-        using var teacher = new UNet2DCondition(teacherLayout);
-        using var student = new UNet2DCondition(studentLayout);
+        device ??= CPU;
+        using var teacher = new UNet2DCondition(teacherLayout).MoveTo(device);
+        using var student = new UNet2DCondition(studentLayout).MoveTo(device);
         var spec = teacherLayout.Spec;
         using var scope = NewDisposeScope();
-        var sample = randn(batch, spec.InChannels, spec.SampleSize, spec.SampleSize);
+        var inputs = UNetBenchmark.RandomInputs(teacherLayout, batch, spec.SampleSize, spec.SampleSize, ContextTokens, device);
         using var trainingBatch = new TrainingBatch
         {
-            Noisy = sample.clone(),
-            Timesteps = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64),
-            Noise = randn_like(sample),
-            Context = randn(batch, 4, spec.CrossAttentionDim),
+            Noisy = inputs.Sample,
+            Timesteps = inputs.Timestep,
+            Noise = randn_like(inputs.Sample),
+            Context = inputs.EncoderHiddenStates,
+            TextEmbeds = inputs.TextEmbeds,
+            TimeIds = inputs.TimeIds,
         };
-        var variants = losses.Select(l => (l.Name, Kd: kind, Loss: l)).Append((NoFeatureVariant, FeatureKd.None, (IFeatureLoss)new TorchFeatureLoss()));
+        var variants = losses.Select(l => (l.Name, Kd: kind, Loss: l)).ToList();
+        if (withoutFeatureTerm) variants.Add((NoFeatureVariant, FeatureKd.None, new TorchFeatureLoss()));
         var result = new List<DistillStepTiming>();
         foreach (var (name, kd, loss) in variants)
         {
-            var objective = new DistillationObjective(teacher, student, null, new DistillationOptions { FeatureKd = kd }, loss);
+            var objective = new DistillationObjective(teacher, student, null,
+                new DistillationOptions { FeatureKd = kd, CheckpointActivations = checkpointActivations }, loss);
+            ResidentMemory.ResetPeak();
             var parameters = student.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
             using var optimizer = new AdamW(parameters, 0.9, 0.999, 1e-8, 0.01);
             var times = new List<double>();
@@ -60,10 +72,12 @@ public static class DistillStepBenchmark
                 }
                 if (i >= warmup) times.Add(clock.Elapsed.TotalMilliseconds);
             }
+            long? peak = ResidentMemory.PeakBytes();
             foreach (var (_, p) in parameters) p.grad = null;
             double lossMs = kd == FeatureKd.None ? 0 : LossOnly(teacher, student, trainingBatch, loss, kd, warmup, 3 * runs);
-            var timing = new DistillStepTiming(name, UNetBenchmark.Median(times), lossMs, times);
-            log?.Invoke($"{name}: {timing.StepMs:F1} ms per step, feature loss forward+backward {lossMs:F2} ms (medians of {runs} and {3 * runs})");
+            var timing = new DistillStepTiming(name, UNetBenchmark.Median(times), lossMs, times, peak);
+            log?.Invoke($"{name}: {timing.StepMs:F1} ms per step, feature loss forward+backward {lossMs:F2} ms (medians of {runs} and {3 * runs}), " +
+                        $"peak resident {(peak is { } bytes ? $"{bytes / (1024.0 * 1024 * 1024):F2} GiB" : "unknown")}");
             result.Add(timing);
         }
         return result;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Onnx;
 using LaptopDiff.Spec;
@@ -19,10 +20,11 @@ public static class UNetBenchmark
         if (options.Threads is int threads) torch.set_num_threads(threads);
         torch.manual_seed(options.Seed);
         int size = options.SampleSize ?? layout.Spec.SampleSize;
-        using var model = new UNet2DCondition(layout);
+        var device = options.Device ?? CPU;
+        using var model = new UNet2DCondition(layout).MoveTo(device);
 
         using var scope = NewDisposeScope();
-        var inputs = RandomInputs(layout, options.Batch, size, size, options.Tokens);
+        var inputs = RandomInputs(layout, options.Batch, size, size, options.Tokens, device);
         model.eval();
         void TorchForward()
         {
@@ -36,14 +38,14 @@ public static class UNetBenchmark
 
         if (!options.Runtimes.HasFlag(UNetRuntimes.Onnx))
         {
-            var target = randn(options.Batch, layout.Spec.OutChannels, size, size);
+            var target = randn(options.Batch, layout.Spec.OutChannels, size, size, device: device);
             var forward = Measure(options, "forward", progress, TorchForward);
             model.train();
             var forwardBackward = Measure(options, "forward+backward", progress, () =>
             {
                 using var step = NewDisposeScope();
                 model.zero_grad();
-                var loss = nn.functional.mse_loss(model.forward(inputs).Sample, target);
+                var loss = Ops.MeanSquaredError(model.forward(inputs).Sample, target);
                 loss.backward();
             });
             return Report(forward, forwardBackward);
@@ -101,18 +103,21 @@ public static class UNetBenchmark
         return watch.Elapsed.TotalMilliseconds;
     }
 
-    /// <summary>Seeded inputs of the layout's shapes at <paramref name="height"/> x <paramref name="width"/> latents; timesteps spread over [0, 1000).</summary>
-    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int height, int width, int tokens)
+    /// <summary>
+    /// Seeded inputs of the layout's shapes at <paramref name="height"/> x <paramref name="width"/> latents, made on
+    /// <paramref name="device"/> (default the CPU); timesteps spread over [0, 1000).
+    /// </summary>
+    public static UNetInputs RandomInputs(UNetLayout layout, int batch, int height, int width, int tokens, Device? device = null)
     {
         var spec = layout.Spec;
-        var sample = randn(batch, spec.InChannels, height, width);
-        var timestep = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64);
-        var context = randn(batch, tokens, Math.Max(spec.CrossAttentionDim, 1));
+        var sample = randn(batch, spec.InChannels, height, width, device: device);
+        var timestep = randint(0, 1000, new long[] { batch }, dtype: ScalarType.Int64, device: device);
+        var context = randn(batch, tokens, Math.Max(spec.CrossAttentionDim, 1), device: device);
         Tensor? textEmbeds = null, timeIds = null;
         if (spec.AdditionEmbedding is AdditionEmbeddingSpec add)
         {
-            textEmbeds = randn(batch, add.TextEmbedDim);
-            timeIds = tensor(new float[] { height * 8, width * 8, 0, 0, height * 8, width * 8 }).repeat(batch, 1);
+            textEmbeds = randn(batch, add.TextEmbedDim, device: device);
+            timeIds = tensor(new float[] { height * 8, width * 8, 0, 0, height * 8, width * 8 }, device: device).repeat(batch, 1);
         }
         return new UNetInputs(sample, timestep, context, textEmbeds, timeIds);
     }

@@ -25,6 +25,8 @@ public sealed record UNetBenchmarkOptions
     /// <summary>Sample height and width; null uses the spec's sample_size.</summary>
     public int? SampleSize { get; init; }
     public long Seed { get; init; } = 0;
+    /// <summary>Where the model and its inputs live; null: the CPU.</summary>
+    public TorchSharp.torch.Device? Device { get; init; }
     public UNetRuntimes Runtimes { get; init; } = UNetRuntimes.Torch;
     /// <summary>
     /// The exported U-Net ONNX Runtime runs; null exports the benchmark's own seeded weights to a temporary file, so

@@ -42,7 +42,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         var q = to_q.forward(x).view(b, n, Heads, d).transpose(1, 2);            // [B,h,N,d]
         var k = to_k.forward(ctx).view(b, m, Heads, d).transpose(1, 2);          // [B,h,M,d]
         var v = to_v.forward(ctx).view(b, m, Heads, d).transpose(1, 2);          // [B,h,M,d]
-        var o = nn.functional.scaled_dot_product_attention(q, k, v);              // [B,h,N,d]
+        var o = Ops.ScaledDotProductAttention(q, k, v);                          // [B,h,N,d]
         o = o.transpose(1, 2).reshape(b, n, c);                                   // [B,N,C]
         return to_out[0].forward(o).MoveToOuterDisposeScope();               // to_out.1 is dropout(0)
     }

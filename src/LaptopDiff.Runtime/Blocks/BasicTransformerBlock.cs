@@ -35,9 +35,9 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor context)
     {
         using var scope = NewDisposeScope();
-        var h = attn1.forward(norm1.forward(x), null).add_(x);                   // self-attention + residual
-        h = attn2.forward(norm2.forward(h), context).add_(h);                    // cross-attention + residual
-        h = ff.forward(norm3.forward(h)).add_(h);                                // feed-forward + residual
+        var h = attn1.forward(Ops.Norm(norm1, x), null).add_(x);                   // self-attention + residual
+        h = attn2.forward(Ops.Norm(norm2, h), context).add_(h);                    // cross-attention + residual
+        h = ff.forward(Ops.Norm(norm3, h)).add_(h);                                // feed-forward + residual
         return h.MoveToOuterDisposeScope();
     }
 }

@@ -15,6 +15,51 @@ internal static class Ops
     /// <summary><paramref name="conv"/> applied to <paramref name="x"/> in the form checked correct on this CPU (<see cref="ConvolutionBackend"/>).</summary>
     public static Tensor Conv2d(Conv2d conv, Tensor x) => ConvolutionBackend.Conv2d(conv, x);
 
+    /// <summary>
+    /// <paramref name="norm"/> applied to <paramref name="x"/> [B,C,...]; on the meta device, where libtorch's C++ group
+    /// norm has no kernel (it falls back to a batch norm that has none either), as its composition of mean and variance.
+    /// </summary>
+    public static Tensor Norm(GroupNorm norm, Tensor x)
+    {
+        if (x.device_type != DeviceType.META) return norm.forward(x);
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], c = x.shape[1];
+        var groups = x.reshape(b, norm.num_groups, -1);                                  // [B,G,C/G*HW]
+        var centered = groups - groups.mean([-1L], keepdim: true);                      // (var_mean has no meta kernel either)
+        var variance = centered.square().mean([-1L], keepdim: true);                     // [B,G,1]
+        var normalized = (centered * (variance + norm.eps).rsqrt()).reshape(x.shape);    // [B,C,...]
+        var affine = new long[x.dim()];
+        Array.Fill(affine, 1L);
+        affine[1] = c;                                                                   // [1,C,1,1]
+        return (normalized * norm.weight!.reshape(affine) + norm.bias!.reshape(affine)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><paramref name="norm"/> over the last dimension of <paramref name="x"/>; on the meta device composed as <see cref="Norm(TorchSharp.Modules.GroupNorm, Tensor)"/>.</summary>
+    public static Tensor Norm(LayerNorm norm, Tensor x)
+    {
+        if (x.device_type != DeviceType.META) return norm.forward(x);
+        using var scope = NewDisposeScope();
+        var centered = x - x.mean([-1L], keepdim: true);                                 // [..., C]
+        var variance = centered.square().mean([-1L], keepdim: true);                     // [..., 1]
+        return (centered * (variance + norm.eps).rsqrt() * norm.weight! + norm.bias!).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// softmax(q k^T / sqrt(d)) v for q [B,h,N,d], k and v [B,h,M,d]: libtorch's fused attention; on the meta device,
+    /// where its math fallback needs a <c>where</c> without a meta kernel, the plain composition.
+    /// </summary>
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v)
+    {
+        if (q.device_type != DeviceType.META) return nn.functional.scaled_dot_product_attention(q, k, v);
+        using var scope = NewDisposeScope();
+        var scores = matmul(q, k.transpose(-2, -1)) * (1.0 / Math.Sqrt(q.shape[^1]));  // [B,h,N,M]
+        return matmul(scores.softmax(-1), v).MoveToOuterDisposeScope();                 // [B,h,N,d]
+    }
+
+    /// <summary>mean((a - b)^2): libtorch's <c>mse_loss</c>; on the meta device, whose backward has no kernel there, composed.</summary>
+    public static Tensor MeanSquaredError(Tensor a, Tensor b) =>
+        a.device_type != DeviceType.META ? nn.functional.mse_loss(a, b) : (a - b).square().mean();
+
     public static GroupNorm GroupNorm(int groups, int channels, double eps)
     {
         var norm = nn.GroupNorm(groups, channels, eps);

@@ -64,7 +64,7 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        var n = norm.forward(x);                                                  // [B,C,H,W]
+        var n = Ops.Norm(norm, x);                                                  // [B,C,H,W]
         var tokens = n.permute(0, 2, 3, 1).reshape(b, h * w, c);                  // [B,HW,C]
         return Project(proj_in, tokens).MoveToOuterDisposeScope();                // [B,HW,C]
     }

@@ -1,6 +1,8 @@
 using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Training;
 using LaptopDiff.Spec;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Distillation;
 
@@ -20,6 +22,8 @@ public sealed record DistillRequest
     public DistillationOptions Distillation { get; init; } = new();
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
-    /// <summary>What computes the feature loss: the fused kernels by default.</summary>
+    /// <summary>Where the teacher, the student and every tensor of a step live (data is read on the CPU and moved).</summary>
+    public Device Device { get; init; } = torch.CPU;
+    /// <summary>What computes the feature loss: the fused kernels by default (on the CPU; elsewhere the torch composition).</summary>
     public LossImplementation Kernels { get; init; } = LossImplementation.Auto;
 }

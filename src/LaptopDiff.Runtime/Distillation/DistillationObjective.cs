@@ -1,3 +1,5 @@
+using LaptopDiff.Runtime.Backends;
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Training;
@@ -14,7 +16,8 @@ namespace LaptopDiff.Runtime.Distillation;
 /// <c>out</c>, <c>feat</c> (the weighted sum), and per stage s: <c>feat/s</c> (the term as it enters the
 /// loss, before l_feat), <c>feat_norm/s</c> (the normalized ratio), <c>feat_mse/s</c> (the un-normalized
 /// per-element MSE, comparable across runs) and <c>teacher_norm/s</c> (||F_T^s|| per sample).
-/// The conditioner, if any, is the teacher's and stays frozen.
+/// The conditioner, if any, is the teacher's and stays frozen. The teacher runs without autograd, in float32 or, with
+/// <see cref="DistillationOptions.TeacherDtype"/> bfloat16, cast to it here (its outputs come back as float32).
 /// </summary>
 public sealed class DistillationObjective : ITrainingObjective
 {
@@ -37,6 +40,7 @@ public sealed class DistillationObjective : ITrainingObjective
         if (!_stages.SequenceEqual(student.Layout.FeatureStages))
             throw new ArgumentException("teacher and student have different feature stages");
         Freeze(teacher);
+        if (_options.TeacherDtype != ScalarType.Float32) ModuleDevice.ToType(teacher, _options.TeacherDtype);
         if (conditioner != null) Freeze(conditioner);
         Trained = [("unet", student)];
     }
@@ -52,15 +56,15 @@ public sealed class DistillationObjective : ITrainingObjective
         UNetInputs inputs;
         using (no_grad()) inputs = batch.Inputs(_conditioner);
         UNetOutput teacherOut;
-        using (no_grad()) teacherOut = _teacher.Forward(inputs, features: true);
+        using (no_grad()) teacherOut = TeacherForward(inputs);                  // frozen: no graph, no stored activations
         using var teacherOutput = teacherOut;
-        using var studentOut = _student.Forward(inputs, features: features);
+        using var studentOut = _student.Forward(inputs, features: features, checkpointStages: _options.CheckpointActivations);
 
-        var task = nn.functional.mse_loss(studentOut.Sample, batch.Noise);
-        var output = nn.functional.mse_loss(studentOut.Sample, teacherOut.Sample);
+        var task = Ops.MeanSquaredError(studentOut.Sample, batch.Noise);
+        var output = Ops.MeanSquaredError(studentOut.Sample, teacherOut.Sample);
         var total = task * _options.TaskWeight + output * _options.OutputWeight;
         var terms = new List<KeyValuePair<string, double>>();
-        double featValue = 0;
+        Tensor? feat = null;
         var perStage = new List<KeyValuePair<string, double>>();
         long batchSize = batch.Noisy.shape[0];
 
@@ -74,14 +78,13 @@ public sealed class DistillationObjective : ITrainingObjective
                     throw new InvalidOperationException($"stage {_stages[k]}: student feature {Weights.Shapes.Format(studentFeatures[k].shape)} != teacher {Weights.Shapes.Format(teacherFeatures[k].shape)}");
             bool normalized = _options.FeatureKd == FeatureKd.Normalized;
             var weights = teacherFeatures.Select(f => _options.FeatureWeight / (normalized ? 1.0 : f.numel())).ToArray();
-            var feat = _featureLoss.Apply(teacherFeatures, studentFeatures, weights, normalized, out errors, out norms);
-            featValue = feat.item<float>();
+            feat = _featureLoss.Apply(teacherFeatures, studentFeatures, weights, normalized, out errors, out norms);
             total = total + feat;
         }
         else
         {
             errors = new double[_stages.Length];
-            norms = teacherFeatures.Select(f => f.to_type(ScalarType.Float64).pow(2).sum().item<double>()).ToArray();
+            norms = HostScalars.Read(teacherFeatures.Select(f => f.to_type(ScalarType.Float64).pow(2).sum()).ToArray());
         }
 
         for (int k = 0; k < _stages.Length; k++)
@@ -96,12 +99,31 @@ public sealed class DistillationObjective : ITrainingObjective
             }
             perStage.Add(KeyValuePair.Create($"teacher_norm/{_stages[k]}", Math.Sqrt(norms[k] / batchSize)));
         }
-        terms.Add(KeyValuePair.Create("loss", (double)total.item<float>()));
-        terms.Add(KeyValuePair.Create("task", (double)task.item<float>()));
-        terms.Add(KeyValuePair.Create("out", (double)output.item<float>()));
-        if (features) terms.Add(KeyValuePair.Create("feat", featValue));
+        var values = HostScalars.Read(total.to_type(ScalarType.Float32), task, output, feat?.to_type(ScalarType.Float32) ?? zeros_like(task));
+        terms.Add(KeyValuePair.Create("loss", values[0]));
+        terms.Add(KeyValuePair.Create("task", values[1]));
+        terms.Add(KeyValuePair.Create("out", values[2]));
+        if (features) terms.Add(KeyValuePair.Create("feat", values[3]));
         terms.AddRange(perStage);
         return new LossTerms(total.MoveToOuterDisposeScope(), terms);
+    }
+
+    /// <summary>The teacher's output and features in float32, run in <see cref="DistillationOptions.TeacherDtype"/>.</summary>
+    private UNetOutput TeacherForward(UNetInputs inputs)
+    {
+        var dtype = _options.TeacherDtype;
+        if (dtype == ScalarType.Float32) return _teacher.Forward(inputs, features: true);
+        using var scope = NewDisposeScope();
+        var cast = inputs with
+        {
+            Sample = inputs.Sample.to_type(dtype),
+            EncoderHiddenStates = inputs.EncoderHiddenStates.to_type(dtype),
+            TextEmbeds = inputs.TextEmbeds?.to_type(dtype),
+            TimeIds = inputs.TimeIds?.to_type(dtype),
+        };
+        using var output = _teacher.Forward(cast, features: true);
+        return new UNetOutput(output.Sample.to_type(ScalarType.Float32).MoveToOuterDisposeScope(),
+            output.Features!.ToDictionary(f => f.Key, f => f.Value.to_type(ScalarType.Float32).MoveToOuterDisposeScope()));
     }
 
     private static void Freeze(nn.Module module)

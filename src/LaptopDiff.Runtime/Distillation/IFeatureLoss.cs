@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Distillation;
@@ -36,20 +37,22 @@ public sealed class TorchFeatureLoss : IFeatureLoss
         out double[] squaredErrors, out double[] teacherSquaredNorms)
     {
         using var scope = NewDisposeScope();
-        squaredErrors = new double[teacher.Count];
-        teacherSquaredNorms = new double[teacher.Count];
+        var errors = new Tensor[teacher.Count];
+        var norms = new Tensor[teacher.Count];
         Tensor? total = null;
         for (int k = 0; k < teacher.Count; k++)
         {
             var error = (student[k] - teacher[k]).pow(2).sum();
-            double norm;
-            using (no_grad()) norm = teacher[k].to_type(ScalarType.Float64).pow(2).sum().item<double>();
-            squaredErrors[k] = error.to_type(ScalarType.Float64).item<double>();
-            teacherSquaredNorms[k] = norm;
-            double scale = weights[k] / (normalized ? Math.Max(norm, 1e-12) : 1.0);
-            var term = error * scale;
+            using (no_grad()) norms[k] = teacher[k].to_type(ScalarType.Float64).pow(2).sum();
+            errors[k] = error;
+            // the scale stays a tensor on the features' device: no host round trip per stage
+            var scale = normalized ? (weights[k] / norms[k].clamp_min(1e-12)).to_type(error.dtype) : null;
+            var term = scale is null ? error * weights[k] : error * scale;
             total = total is null ? term : total + term;
         }
+        var values = HostScalars.Read([.. errors, .. norms]);
+        squaredErrors = values[..teacher.Count];
+        teacherSquaredNorms = values[teacher.Count..];
         return (total ?? zeros(1).sum()).MoveToOuterDisposeScope();
     }
 }

@@ -42,7 +42,8 @@ public static class StudentDistillation
     /// <summary>Distils with the feature loss on <see cref="DistillRequest.Kernels"/> (the fused kernels by default).</summary>
     public static TrainingOutcome Run(DistillRequest request, CancellationToken cancel, Action<TrainingProgress>? onStep = null, Action<string>? log = null)
     {
-        using var kernels = LossKernels.Select(request.Kernels);
+        // the fused kernels read host memory (their CUDA path takes device pointers through LaptopDiff.Kernels, not this runtime)
+        using var kernels = request.Device.type == DeviceType.CPU ? LossKernels.Select(request.Kernels) : null;
         if (kernels != null) log?.Invoke(kernels.ToString());
         return Run(request, kernels == null ? new TorchFeatureLoss() : new KernelFeatureLoss(kernels.Kernels), cancel, onStep, log);
     }
@@ -65,6 +66,9 @@ public static class StudentDistillation
         using var student = new UNet2DCondition(request.Student);
         if (request.StudentWeights != null) WeightLoader.Load(student, request.StudentWeights, strict: true);
         else WeightLoader.CopyFrom(student, teacher, $"teacher weights '{request.TeacherWeights}' cannot initialise student {request.Student.Spec.Name}");
+        teacher.MoveTo(request.Device);
+        student.MoveTo(request.Device);
+        if (conditioner != null) ModuleDevice.MoveTo(conditioner, request.Device);
 
         var identity = new RunIdentity(options.IdentityFields().Concat(distill.IdentityFields()).Concat(new Dictionary<string, string>
         {

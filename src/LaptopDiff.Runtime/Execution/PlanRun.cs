@@ -20,7 +20,27 @@ internal sealed class PlanRun
     public Tensor? TembAct { get; private set; }
     public Dictionary<string, Tensor> Features { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The spatial size of the skip below the stack, for a stage run on its own (<see cref="ForStage"/>).</summary>
+    private (long, long)? _outerSkipSize;
+
     public static PlanRun FromInputs(UNetInputs inputs) => new(inputs);
+
+    /// <summary>
+    /// A run of one stage on its own (activation checkpointing): the hidden state, the time activation, the skips the
+    /// stage pops (bottom first) and the size of the skip under them, all borrowed.
+    /// </summary>
+    public static PlanRun ForStage(UNetInputs inputs, Tensor hidden, Tensor tembAct, IReadOnlyList<Tensor> skips, (long, long)? outerSkipSize)
+    {
+        var run = new PlanRun(inputs) { Hidden = hidden, TembAct = tembAct, _outerSkipSize = outerSkipSize };
+        run.Skips.AddRange(skips);
+        run._borrowed.Add(hidden);
+        run._borrowed.Add(tembAct);
+        foreach (var s in skips) run._borrowed.Add(s);
+        return run;
+    }
+
+    /// <summary>[H, W] of the top skip (an upsampler's target size), or null when the stack is empty.</summary>
+    public (long, long)? TopSkipSize => Skips.Count > 0 ? (Skips[^1].shape[2], Skips[^1].shape[3]) : _outerSkipSize;
 
     public static PlanRun FromState(PlanState state)
     {

@@ -101,8 +101,7 @@ internal sealed class UpsampleStep(Upsample2D upsampler) : PlanStep
 {
     internal override void Run(PlanRun run, bool skipped)
     {
-        (long, long)? size = run.Skips.Count > 0 ? (run.Skips[^1].shape[2], run.Skips[^1].shape[3]) : null;
-        run.SetHidden(upsampler.forward(run.Hidden!, size));
+        run.SetHidden(upsampler.forward(run.Hidden!, run.TopSkipSize));
     }
 }
 

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Conditioning;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,7 +31,7 @@ public sealed class DenoisingObjective : ITrainingObjective
     {
         using var scope = NewDisposeScope();
         using var output = _unet.Forward(batch.Inputs(_conditioner));
-        var task = nn.functional.mse_loss(output.Sample, batch.Noise);               // equal-size samples: mean of per-sample MSE
+        var task = Ops.MeanSquaredError(output.Sample, batch.Noise);              // equal-size samples: mean of per-sample MSE
         double value = task.item<float>();
         return new LossTerms(task.MoveToOuterDisposeScope(), [KeyValuePair.Create(TaskTerm, value)]);
     }

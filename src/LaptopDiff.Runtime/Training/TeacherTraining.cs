@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Inputs;
@@ -22,6 +23,8 @@ public sealed record TrainRequest
     public required TrainingOptions Options { get; init; }
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
+    /// <summary>Where the U-Net, the conditioner and every tensor of a step live (data is read on the CPU and moved).</summary>
+    public Device Device { get; init; } = torch.CPU;
 }
 
 /// <summary>
@@ -52,6 +55,8 @@ public static class TeacherTraining
         if (request.InitWeights != null) WeightLoader.Load(unet, request.InitWeights, strict: true);
         else SeededInitialization.Apply(unet, options.Seed);
         if (conditioner != null && request.Conditioner!.File == null) SeededInitialization.Apply(conditioner, options.Seed + 1);
+        unet.MoveTo(request.Device);
+        if (conditioner != null) ModuleDevice.MoveTo(conditioner, request.Device);
 
         var identity = new RunIdentity(options.IdentityFields().Concat(new Dictionary<string, string>
         {

@@ -39,6 +39,7 @@ public sealed class Trainer
         Action<WeightEma?>? onFinished = null)
     {
         var parameters = Parameters();
+        var device = parameters.Count > 0 ? parameters[0].Param.device : CPU;
         using var optimizer = new AdamW(parameters, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
         using var ema = _options.EmaDecay > 0 ? new WeightEma(parameters, _options.EmaDecay) : null;
         var trainingLog = new TrainingLog(_outputDir);
@@ -72,7 +73,7 @@ public sealed class Trainer
                 var order = new List<string>();
                 for (int micro = 0; micro < _options.GradientAccumulation; micro++)
                 {
-                    using var batch = _data.Batch(step, micro);
+                    using var batch = _data.Batch(step, micro).MoveTo(device);             // data is read on the CPU
                     using var loss = _objective.Loss(batch);
                     foreach (var (name, value) in loss.Terms)
                     {

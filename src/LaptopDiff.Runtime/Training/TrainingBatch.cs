@@ -31,6 +31,24 @@ public sealed class TrainingBatch : IDisposable
         return new UNetInputs(Noisy, Timesteps, context, TextEmbeds, TimeIds);
     }
 
+    /// <summary>This batch on <paramref name="device"/>: itself when it is there, else a moved copy (this one is then disposed).</summary>
+    public TrainingBatch MoveTo(Device device)
+    {
+        if (Noisy.device_type == device.type && Noisy.device_index == Math.Max(device.index, 0)) return this;
+        var moved = new TrainingBatch
+        {
+            Noisy = Noisy.to(device).DetachFromDisposeScope(),
+            Timesteps = Timesteps.to(device).DetachFromDisposeScope(),
+            Noise = Noise.to(device).DetachFromDisposeScope(),
+            Labels = Labels?.to(device).DetachFromDisposeScope(),
+            Context = Context?.to(device).DetachFromDisposeScope(),
+            TextEmbeds = TextEmbeds?.to(device).DetachFromDisposeScope(),
+            TimeIds = TimeIds?.to(device).DetachFromDisposeScope(),
+        };
+        Dispose();
+        return moved;
+    }
+
     public void Dispose()
     {
         Noisy.Dispose();

@@ -70,7 +70,7 @@ public static class WeightLoader
     {
         using var scope = NewDisposeScope();
         var tensors = module.state_dict()
-            .Select(t => KeyValuePair.Create(t.Key, is_floating_point(t.Value) ? t.Value.detach().to_type(ScalarType.Float32) : t.Value.detach()))
+            .Select(t => KeyValuePair.Create(t.Key, (is_floating_point(t.Value) ? t.Value.detach().to_type(ScalarType.Float32) : t.Value.detach()).cpu()))   // files do not depend on the device
             .ToList();
         SafetensorsFile.Save(path, tensors, metadata);
     }

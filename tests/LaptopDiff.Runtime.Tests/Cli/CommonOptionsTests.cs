@@ -46,6 +46,9 @@ public sealed class CommonOptionsTests
                 case ThreadsOption.OptionName:
                     Assert.IsType<ThreadsOption>(option);
                     break;
+                case DeviceOption.OptionName:
+                    Assert.Equal("cpu", Assert.IsType<DeviceOption>(option).DefaultValueFactory!(null!));
+                    break;
                 case JsonOption.OptionName:
                     Assert.StartsWith(JsonOption.Summary, Assert.IsType<JsonOption>(option).Description);
                     break;
@@ -76,6 +79,35 @@ public sealed class CommonOptionsTests
         Assert.Contains("--threads must be at least 1, got 0", error);
         // a valid count parses (without running: some commands need nothing else and would start working)
         Assert.DoesNotContain(Root.Parse([.. path.Split(' '), "--threads", "1"]).Errors, e => e.Message.Contains(ThreadsOption.OptionName));
+    }
+
+    public static TheoryData<string> CommandsWithDevice() =>
+        [.. Runnable.Where(c => c.Command.Options.Any(o => o.Name == DeviceOption.OptionName)).Select(c => c.Path)];
+
+    [Theory]
+    [MemberData(nameof(CommandsWithDevice))]
+    public void UnusableDevicesAreTheSameInputErrorEverywhere(string path)
+    {
+        var command = path.Split(' ').Aggregate((Command)Root, (c, name) => c.Subcommands.Single(s => s.Name == name));
+        var required = command.Options.Where(o => o.Required).SelectMany(o => new[] { o.Name, Placeholder(o.ValueType) }).ToArray();
+        // no machine has GPU 99; the CPU build of TorchSharp has no CUDA at all: both are refused before the command runs
+        foreach (var (device, message) in new[] { ("cuda:99", "--device cuda:99: "), ("meta", "meta is for tests"), ("tpu", "expected cpu, cuda or cuda:N") })
+        {
+            var (code, _, error) = CliRunner.Run([.. path.Split(' '), .. required, "--device", device]);
+            Assert.Equal(ExitCodes.InputError, code);
+            Assert.Contains(message, error);
+        }
+    }
+
+    [Fact]
+    public void DeviceNamesParseToTorchDevices()
+    {
+        Assert.Equal(DeviceType.CPU, DeviceOption.Parse("cpu").type);
+        Assert.Equal(DeviceType.CPU, DeviceOption.Parse(" CPU ").type);
+        Assert.Throws<OptionValueException>(() => DeviceOption.Parse("cuda:-1"));
+        Assert.Throws<OptionValueException>(() => DeviceOption.Parse("cuda:x"));
+        if (!torch.cuda.is_available()) Assert.Contains("no usable CUDA", Assert.Throws<OptionValueException>(() => DeviceOption.Parse("cuda")).Message);
+        else Assert.Equal(DeviceType.CUDA, DeviceOption.Parse("cuda").type);
     }
 
     private static string Placeholder(Type valueType) =>

@@ -116,6 +116,32 @@ public class DistillCommandTests
     }
 
     [Fact]
+    public void CheckpointedActivationsTrainTheSameStudentAndABfloat16TeacherCloseToIt()
+    {
+        var (temp, teacherSpec, teacher, studentSpec, data) = Setup();
+        using var cleanup = temp;
+        string plain = temp.File("plain"), checkpointed = temp.File("checkpointed"), bf16 = temp.File("bf16");
+        foreach (var (output, extra) in new[] { (plain, Array.Empty<string>()), (checkpointed, ["--checkpoint-activations"]), (bf16, ["--teacher-dtype", "bfloat16"]) })
+        {
+            var (code, _, error) = CliRunner.Run(Args(teacherSpec, teacher, studentSpec, data, output, ["--kernels", "torch", .. extra]));
+            Assert.True(code == 0, error);
+        }
+        var a = TrainingLog.Read(Path.Combine(plain, TrainingLog.FileName));
+        var b = TrainingLog.Read(Path.Combine(checkpointed, TrainingLog.FileName));
+        var c = TrainingLog.Read(Path.Combine(bf16, TrainingLog.FileName));
+        // same gradients, so the same AdamW steps: equal up to float summation order over 3 steps
+        for (int i = 0; i < 3; i++)
+            foreach (var key in new[] { "loss", "task", "out", "feat", "grad_norm" })
+            {
+                Assert.True(Math.Abs(a[i][key] - b[i][key]) <= 1e-5 * Math.Abs(a[i][key]) + 1e-7, $"step {i + 1} {key}: checkpointed {b[i][key]} vs plain {a[i][key]}");
+                Assert.True(Math.Abs(a[i][key] - c[i][key]) <= 5e-2 * Math.Abs(a[i][key]) + 1e-6, $"step {i + 1} {key}: bfloat16 teacher {c[i][key]} vs float32 {a[i][key]}");
+            }
+        var (badCode, _, badError) = CliRunner.Run(Args(teacherSpec, teacher, studentSpec, data, temp.File("bad"), "--teacher-dtype", "float16"));
+        Assert.Equal(2, badCode);
+        Assert.Contains("--teacher-dtype 'float16'", badError);
+    }
+
+    [Fact]
     public void BenchTrainTimesFusedAndUnfusedSteps()
     {
         var (temp, teacherSpec, _, studentSpec, _) = Setup();
@@ -132,6 +158,8 @@ public class DistillCommandTests
         {
             Assert.True(r.GetProperty("step_ms").GetDouble() > 0);
             Assert.InRange(r.GetProperty("loss_share").GetDouble(), 1e-6, 1.0);
+            // VmHWM of this test process: at least its libtorch and .NET runtime (tens of MiB), below the machine's memory
+            Assert.InRange(r.GetProperty("peak_resident_bytes").GetInt64(), 32L << 20, 64L << 30);
         }
     }
 

@@ -19,25 +19,32 @@ public static class BenchTrainCommand
     private static readonly Option<FileInfo> StudentOption = new("--student-spec") { Description = "The pruned student's spec (base: the teacher's)", Required = true };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the teacher, the student and the step");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Measured steps per variant (the median is reported)", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warm-up steps per variant", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Fused kernel path: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string> FeatureLossOption = new("--feature-loss") { Description = "normalized or vanilla", DefaultValueFactory = _ => "normalized" };
-    private static readonly JsonOption JsonOption = CommonOptions.Json("step_ms, loss_ms, loss_share and steps_per_second per variant");
+    private static readonly Option<bool> CheckpointOption = new("--checkpoint-activations") { Description = "Run the student with per-stage activation checkpointing (as distill --checkpoint-activations)" };
+    private static readonly Option<bool> FusedOnlyOption = new("--fused-only") { Description = "Time only the fused variant (no unfused loss, no step without the term): for SD-scale models, whose steps take minutes" };
+    private static readonly JsonOption JsonOption = CommonOptions.Json("step_ms, loss_ms, loss_share, steps_per_second and peak_resident_bytes per variant");
 
     private const string Details = """
         A student distillation step (teacher forward, student forward+backward, AdamW) with the fused and
         with the unfused feature loss, and each loss's forward+backward alone on that step's stage
         features: step_ms, loss_ms, loss_share and steps_per_second, and the step without the feature
         term. --kernels torch is refused: the benchmark compares a fused path with the torch reference it
-        always runs.
+        always runs. Inputs: random weights, the spec's sample size, 77 context tokens. peak_resident_bytes
+        is the process's peak resident memory (VmHWM, reset before each variant) during the variant's
+        steps, weights, gradients and AdamW state included; compare --checkpoint-activations against a
+        run without it in a separate process.
         """;
 
     public static Command Create(CliContext context)
     {
         var command = new VerbCommand("train", "Time a student distillation step (teacher fwd, student fwd+bwd, AdamW) with the fused and the unfused feature loss; the loss's share of the step", Details)
         {
-            TeacherOption, StudentOption, BatchOption, ThreadsOption, RunsOption, WarmupOption, KernelsOption, FeatureLossOption, JsonOption,
+            TeacherOption, StudentOption, BatchOption, ThreadsOption, DeviceOption, RunsOption, WarmupOption, KernelsOption, FeatureLossOption,
+            CheckpointOption, FusedOnlyOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -55,25 +62,33 @@ public static class BenchTrainCommand
             using var kernels = LossKernels.Select(LossKernels.Parse(parse.GetValue(KernelsOption)!))
                 ?? throw new OptionValueException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
             bool json = parse.GetValue(JsonOption);
-            var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels), new TorchFeatureLoss() };
-            var timings = DistillStepBenchmark.Run(teacher, student, batch, runs, warmup, losses, kind, json ? null : line => context.Error.WriteLine($"[bench] {line}"));
-            double baseline = timings[^1].StepMs;
-            var rows = timings.Take(2).Select(r => new
+            bool fusedOnly = parse.GetValue(FusedOnlyOption), checkpoint = parse.GetValue(CheckpointOption);
+            var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels) };
+            if (!fusedOnly) losses.Add(new TorchFeatureLoss());
+            var timings = DistillStepBenchmark.Run(teacher, student, batch, runs, warmup, losses, kind, json ? null : line => context.Error.WriteLine($"[bench] {line}"),
+                checkpoint, withoutFeatureTerm: !fusedOnly, DeviceOption.Read(parse));
+            double? baseline = fusedOnly ? null : timings[^1].StepMs;
+            var rows = timings.Take(losses.Count).Select(r => new
             {
                 variant = r.Variant, step_ms = Math.Round(r.StepMs, 2), loss_ms = Math.Round(r.LossMs, 3),
                 loss_share = Math.Round(r.LossMs / r.StepMs, 5), steps_per_second = Math.Round(1000 / r.StepMs, 3),
+                peak_resident_bytes = r.PeakResidentBytes,
             }).ToList();
             if (json)
                 context.Out.WriteLine(JsonSerializer.Serialize(new
                 {
                     teacher = teacher.Spec.Name, student = student.Spec.Name, student_params = student.TotalParamCount, batch,
-                    threads = TorchSharp.torch.get_num_threads(), feature_loss = kind.ToString().ToLowerInvariant(),
-                    no_feature_step_ms = Math.Round(baseline, 2), results = rows,
+                    threads = TorchSharp.torch.get_num_threads(), feature_loss = kind.ToString().ToLowerInvariant(), checkpoint_activations = checkpoint,
+                    no_feature_step_ms = baseline is { } b ? Math.Round(b, 2) : (double?)null, results = rows,
                 }, JsonOptions.Indented));
             else
                 foreach (var r in rows)
+                {
+                    var without = baseline is { } b ? FormattableString.Invariant($" (step without the term: {b:F1} ms)") : "";
+                    var peak = r.peak_resident_bytes is { } bytes ? FormattableString.Invariant($", peak resident {bytes / (1024.0 * 1024 * 1024):F2} GiB") : "";
                     context.Out.WriteLine(FormattableString.Invariant(
-                        $"{student.Spec.Name} batch {batch}: {r.variant}: {r.step_ms:F1} ms/step ({r.steps_per_second:F2} steps/s), feature loss forward+backward {r.loss_ms:F2} ms = {100 * r.loss_share:F2}% of the step (step without the term: {baseline:F1} ms)"));
+                        $"{student.Spec.Name} batch {batch}: {r.variant}: {r.step_ms:F1} ms/step ({r.steps_per_second:F2} steps/s), feature loss forward+backward {r.loss_ms:F2} ms = {100 * r.loss_share:F2}% of the step{without}{peak}"));
+                }
             return ExitCodes.Ok;
         }));
         return command;

@@ -13,6 +13,7 @@ public static class BenchUNetCommand
     private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec();
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Batch size", DefaultValueFactory = _ => 1 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the U-Net and its inputs");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Measured runs (the median is reported)", DefaultValueFactory = _ => 7 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warm-up runs before measuring", DefaultValueFactory = _ => 2 };
     private static readonly Option<int> TokensOption = new("--tokens") { Description = "Text tokens in encoder_hidden_states", DefaultValueFactory = _ => 77 };
@@ -39,7 +40,7 @@ public static class BenchUNetCommand
     {
         var command = new VerbCommand("unet", "Time a U-Net forward and forward+backward in TorchSharp, or its forward in ONNX Runtime, or both", Details)
         {
-            SpecOption, BatchOption, ThreadsOption, RunsOption, WarmupOption, TokensOption, SizeOption, RuntimeOption, OnnxOption, JsonOption,
+            SpecOption, BatchOption, ThreadsOption, DeviceOption, RunsOption, WarmupOption, TokensOption, SizeOption, RuntimeOption, OnnxOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -59,7 +60,7 @@ public static class BenchUNetCommand
             bool json = parse.GetValue(JsonOption);
             var options = new UNetBenchmarkOptions
             {
-                Batch = batch, Threads = parse.GetValue(ThreadsOption), MeasuredRuns = runs, WarmupRuns = warmup, Tokens = parse.GetValue(TokensOption),
+                Batch = batch, Threads = parse.GetValue(ThreadsOption), Device = DeviceOption.Read(parse), MeasuredRuns = runs, WarmupRuns = warmup, Tokens = parse.GetValue(TokensOption),
                 SampleSize = parse.GetValue(SizeOption), Runtimes = runtimes, OnnxModelPath = onnxFile?.FullName,
             };
             var report = UNetBenchmark.Run(layout, options, json ? null : line => context.Error.WriteLine($"[bench] {line}"));

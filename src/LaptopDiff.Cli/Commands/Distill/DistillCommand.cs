@@ -24,6 +24,8 @@ public static class DistillCommand
     private static readonly Option<string> FeatureLossOption = new("--feature-loss") { Description = "normalized (LAPTOP-Diff), vanilla (per-stage MSE, BK-SDM) or none", DefaultValueFactory = _ => "normalized" };
     private static readonly Option<double> OutputWeightOption = new("--l-out") { Description = "Weight of the output KD term ||eps_T - eps_S||^2", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<double> FeatureWeightOption = new("--l-feat") { Description = "Weight of the feature KD term", DefaultValueFactory = _ => 1.0 };
+    private static readonly Option<bool> CheckpointOption = new("--checkpoint-activations") { Description = "Recompute each student stage in the backward instead of keeping its activations: less memory, about one more student forward per step, the same gradients" };
+    private static readonly Option<string> TeacherDtypeOption = new("--teacher-dtype") { Description = "The frozen teacher's dtype: float32, or bfloat16 (half its memory; targets with bfloat16 rounding, about 1e-2 relative)", DefaultValueFactory = _ => "float32" };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Feature loss: auto, simd or ilgpu (fused kernels) or torch (unfused reference)", DefaultValueFactory = _ => "auto" };
 
     private const string Details = """
@@ -50,7 +52,7 @@ public static class DistillCommand
         var command = new VerbCommand("distill", "Retrain a pruned student from its frozen teacher: task + output KD + normalized feature KD; resumable; writes OUTPUT/student.safetensors, plots and log.jsonl", Details)
         {
             ConditionerOption, StudentSpecOption, StudentWeightsOption,
-            FeatureLossOption, OutputWeightOption, FeatureWeightOption, KernelsOption,
+            FeatureLossOption, OutputWeightOption, FeatureWeightOption, CheckpointOption, TeacherDtypeOption, KernelsOption,
         };
         Teacher.AddTo(command);
         shared.AddTo(command);
@@ -68,6 +70,13 @@ public static class DistillCommand
                 },
                 OutputWeight = parse.GetValue(OutputWeightOption),
                 FeatureWeight = parse.GetValue(FeatureWeightOption),
+                CheckpointActivations = parse.GetValue(CheckpointOption),
+                TeacherDtype = parse.GetValue(TeacherDtypeOption) switch
+                {
+                    "float32" => TorchSharp.torch.ScalarType.Float32,
+                    "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+                    var other => throw new ArgumentException($"--teacher-dtype '{other}': expected float32 or bfloat16"),
+                },
             }.Validate());
             var named = Teacher.Resolve(parse);
             var teacherWeights = named.WeightsPath!;
@@ -87,6 +96,7 @@ public static class DistillCommand
                 Distillation = distill,
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
+                Device = shared.Device.Read(parse),
                 Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
             };
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));

@@ -53,6 +53,7 @@ public static class TrainCommand
                 Options = options,
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
+                Device = shared.Device.Read(parse),
             };
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
             var outcome = TrainingProgressView.Run(context.Error, "train", parse.GetValue(shared.LogEvery),

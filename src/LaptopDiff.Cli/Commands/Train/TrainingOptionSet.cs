@@ -25,6 +25,7 @@ internal sealed class TrainingOptionSet
     public readonly Option<int> Keep = new("--keep-checkpoints") { Description = "Checkpoints kept (older ones are deleted)", DefaultValueFactory = _ => 3 };
     public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --output from its newest checkpoint (refused if the inputs or options differ)" };
     public readonly ThreadsOption Threads = CommonOptions.Threads();
+    public readonly DeviceOption Device = CommonOptions.Device("the models and every training step");
     public readonly ScheduleOptions Schedule = new();
     public readonly Option<int> LogEvery = new("--log-every") { Description = "Without a terminal: a progress line every this many steps (log.jsonl has every step)", DefaultValueFactory = _ => 10 };
     public readonly JsonOption Json = CommonOptions.Json("status, step, checkpoint, weights, log, steps_per_second, final terms");
@@ -32,7 +33,7 @@ internal sealed class TrainingOptionSet
     public void AddTo(Command command)
     {
         foreach (var o in (Option[])[Data, Output, Steps, Batch, Accumulation, LearningRate, Warmup, Decay, WeightDecay, Clip, Ema, Dropout,
-                     Seed, CheckpointEvery, Keep, Resume, Threads, .. Schedule.All, LogEvery, Json])
+                     Seed, CheckpointEvery, Keep, Resume, Threads, Device, .. Schedule.All, LogEvery, Json])
             command.Options.Add(o);
     }
 
