@@ -34,9 +34,6 @@ public class ProfileCommandTests
         Assert.Equal((layout.TotalParamCount, UNetFlops.Step(layout, shape)), (costs.Step.Params, costs.Step.Flops));
         Assert.All(costs.Units, u => Assert.True(u.LatencyMs > 0 && u.LatencyIqrMs >= 0, u.Id));
         Assert.True(costs.Step.FixedLatencyMs > 0);
-        // the parts are measured inside steps like the whole: they cannot add up to several times it
-        double parts = costs.Units.Sum(u => u.LatencyMs) + costs.Step.FixedLatencyMs!.Value;
-        Assert.InRange(parts / costs.Step.LatencyMs, 0.3, 3);
         Assert.Empty(costs.CheckAgainst(layout, shape));
     }
 
