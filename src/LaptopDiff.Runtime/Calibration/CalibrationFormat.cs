@@ -16,6 +16,10 @@ public static class CalibrationFormat
     public const string TextEmbeds = "text_embeds";
     /// <summary>SDXL size/crop conditioning [N, 6] (text_time models only).</summary>
     public const string TimeIds = "time_ids";
+    /// <summary>Token ids [N, T] (int64) of each sample's caption, padded as the tokenizer pads: lets a run train the text encoder.</summary>
+    public const string InputIds = "input_ids";
+    /// <summary>The empty prompt's states [1, T, D]: what caption dropout and classifier-free guidance use.</summary>
+    public const string NegativeEncoderHiddenStates = "negative_encoder_hidden_states";
     /// <summary>Pixel images: reserved for a later version (needs a VAE encoder); refused with a message.</summary>
     public const string Images = "images";
 
@@ -26,4 +30,10 @@ public static class CalibrationFormat
     public const string SeedKey = "seed";
     public const string CreatedKey = "created";
     public const string ToolKey = "tool";
+    /// <summary>The file's samples' captions, a JSON array of strings in sample order (sets made from captioned images).</summary>
+    public const string CaptionsKey = "captions";
+    /// <summary>The file's samples' image files, a JSON array of paths relative to the image folder.</summary>
+    public const string FileNamesKey = "file_names";
+    /// <summary>The pipeline folder whose VAE and text encoder made the set.</summary>
+    public const string ModelKey = "model";
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
@@ -11,13 +12,18 @@ namespace LaptopDiff.Runtime.Calibration;
 /// A loaded calibration set (format: README.md in this folder): clean latents and their conditioning,
 /// float32, checked against one U-Net layout. A set of class labels (<c>labels</c> instead of
 /// <c>encoder_hidden_states</c>) is loaded with a <see cref="ClassConditioner"/> that turns the labels into
-/// states. Owns its tensors; dispose it.
+/// states. Sets made from captioned images also carry the captions' token ids, the empty prompt's states and the
+/// captions themselves. Owns its tensors; dispose it.
 /// </summary>
 public sealed class CalibrationSet : IDisposable
 {
     private CalibrationSet(string path, IReadOnlyList<string> files, string hash, IReadOnlyDictionary<string, string> metadata,
-        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds)
+        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds,
+        Tensor? inputIds, Tensor? negativeEncoderHiddenStates, IReadOnlyList<string>? captions)
     {
+        InputIds = inputIds;
+        NegativeEncoderHiddenStates = negativeEncoderHiddenStates;
+        Captions = captions;
         Labels = labels;
         Path = path;
         Files = files;
@@ -47,6 +53,12 @@ public sealed class CalibrationSet : IDisposable
     public Tensor? TextEmbeds { get; }
     /// <summary>[N, 6], text_time models only.</summary>
     public Tensor? TimeIds { get; }
+    /// <summary>int64 [N, T]: the captions' token ids, when the set has them.</summary>
+    public Tensor? InputIds { get; }
+    /// <summary>[1, T, D]: the empty prompt's states, when the set has them (caption dropout and guidance use them).</summary>
+    public Tensor? NegativeEncoderHiddenStates { get; }
+    /// <summary>Each sample's caption, when every file lists them in its metadata.</summary>
+    public IReadOnlyList<string>? Captions { get; }
 
     public int Count => (int)Latents.shape[0];
 
@@ -88,9 +100,11 @@ public sealed class CalibrationSet : IDisposable
                 using var noGrad = no_grad();
                 tensors[CalibrationFormat.EncoderHiddenStates] = conditioner.forward(labels).DetachFromDisposeScope();
             }
+            var captions = ReadCaptions(headers, files);
             var set = new CalibrationSet(path, files, hash, headers[0].Metadata,
                 tensors[CalibrationFormat.Latents], tensors[CalibrationFormat.EncoderHiddenStates], labels,
-                tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds));
+                tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds),
+                tensors.GetValueOrDefault(CalibrationFormat.InputIds), tensors.GetValueOrDefault(CalibrationFormat.NegativeEncoderHiddenStates), captions);
             set.CheckFinite();
             return set;
         }
@@ -113,6 +127,8 @@ public sealed class CalibrationSet : IDisposable
         Labels?.Dispose();
         TextEmbeds?.Dispose();
         TimeIds?.Dispose();
+        InputIds?.Dispose();
+        NegativeEncoderHiddenStates?.Dispose();
     }
 
     /// <summary>Names, dtypes and shapes from the header, before any data is read.</summary>
@@ -130,16 +146,22 @@ public sealed class CalibrationSet : IDisposable
             throw new InputException($"calibration file '{file}' holds both 'labels' and 'encoder_hidden_states'; a set has one kind of conditioning");
         var expected = new List<string> { CalibrationFormat.Latents, labelled ? CalibrationFormat.Labels : CalibrationFormat.EncoderHiddenStates };
         if (add != null) expected.AddRange(new[] { CalibrationFormat.TextEmbeds, CalibrationFormat.TimeIds });
+        var optional = labelled ? new List<string>() : [CalibrationFormat.InputIds, CalibrationFormat.NegativeEncoderHiddenStates];
         foreach (var e in header.Entries)
         {
-            if (!expected.Contains(e.Name))
+            if (!expected.Contains(e.Name) && !optional.Contains(e.Name))
                 throw new InputException($"calibration file '{file}': unexpected tensor '{e.Name}'" +
                     (add == null && e.Name is CalibrationFormat.TextEmbeds or CalibrationFormat.TimeIds ? $" ({spec.Name} has no text_time embedding; is this an SDXL set?)" : "") +
-                    $"; {spec.Name} takes {string.Join(", ", expected)}");
+                    $"; {spec.Name} takes {string.Join(", ", expected)}" + (optional.Count > 0 ? $" (optionally {string.Join(", ", optional)})" : ""));
             if (e.Name == CalibrationFormat.Labels)
             {
                 if (e.DType is not (ScalarType.Int64 or ScalarType.Byte))
                     throw new InputException($"calibration file '{file}': 'labels' is {SafetensorsDType.NameOf(e.DType)}; it must be I64 or U8");
+            }
+            else if (e.Name == CalibrationFormat.InputIds)
+            {
+                if (e.DType != ScalarType.Int64)
+                    throw new InputException($"calibration file '{file}': 'input_ids' is {SafetensorsDType.NameOf(e.DType)}; it must be I64");
             }
             else if (!is_floating_point(e.DType))
                 throw new InputException($"calibration file '{file}': '{e.Name}' is {SafetensorsDType.NameOf(e.DType)}; it must be a float tensor");
@@ -161,7 +183,16 @@ public sealed class CalibrationSet : IDisposable
                 throw new InputException($"calibration file '{file}': 'labels' must be [{n}] (N from 'latents'), found {Shapes.Format(labels)}");
         }
         else
+        {
             ExpectShape(header, file, CalibrationFormat.EncoderHiddenStates, n, spec.CrossAttentionDim, 3, $"[{n},T,{spec.CrossAttentionDim}]");
+            long tokens = header.Find(CalibrationFormat.EncoderHiddenStates)!.Shape[1];
+            if (header.Find(CalibrationFormat.InputIds) is { } ids && (ids.Shape.Count != 2 || ids.Shape[0] != n || ids.Shape[1] < 1))
+                throw new InputException($"calibration file '{file}': 'input_ids' must be [{n},T] (N from 'latents'), found {Shapes.Format(ids.Shape)}");
+            if (header.Find(CalibrationFormat.NegativeEncoderHiddenStates) is { } negative
+                && !negative.Shape.SequenceEqual(new[] { 1L, tokens, spec.CrossAttentionDim }))
+                throw new InputException($"calibration file '{file}': 'negative_encoder_hidden_states' must be [1,{tokens},{spec.CrossAttentionDim}] " +
+                                         $"(the empty prompt's states, shaped like one sample's), found {Shapes.Format(negative.Shape)}");
+        }
         if (add != null)
         {
             ExpectShape(header, file, CalibrationFormat.TextEmbeds, n, add.TextEmbedDim, 2, $"[{n},{add.TextEmbedDim}]");
@@ -177,12 +208,21 @@ public sealed class CalibrationSet : IDisposable
             throw new InputException($"calibration file '{file}': '{name}' must be {expected} (N from 'latents'), found {Shapes.Format(shape)}");
     }
 
-    /// <summary>Shards joined along the sample axis; their per-sample shapes must agree.</summary>
+    /// <summary>Shards joined along the sample axis; their per-sample shapes must agree. Every shard must hold the same tensors.</summary>
     private static Dictionary<string, Tensor> Concat(List<Dictionary<string, Tensor>> parts, IReadOnlyList<string> files)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 1; i < parts.Count; i++)
+            if (!parts[i].Keys.Order(StringComparer.Ordinal).SequenceEqual(parts[0].Keys.Order(StringComparer.Ordinal)))
+                throw new InputException($"calibration shards disagree: '{files[0]}' holds {string.Join(", ", parts[0].Keys)} but '{files[i]}' holds {string.Join(", ", parts[i].Keys)}");
         foreach (var name in parts[0].Keys)
         {
+            if (name == CalibrationFormat.NegativeEncoderHiddenStates)
+            {
+                // one prompt's states, the same in every shard: kept once
+                result[name] = parts[0][name].clone().DetachFromDisposeScope();
+                continue;
+            }
             for (int i = 1; i < parts.Count; i++)
                 if (!parts[i][name].shape.Skip(1).SequenceEqual(parts[0][name].shape.Skip(1)))
                     throw new InputException($"calibration shards disagree: '{name}' is {Shapes.Format(parts[0][name].shape)} in '{files[0]}' " +
@@ -192,10 +232,29 @@ public sealed class CalibrationSet : IDisposable
         return result;
     }
 
+    /// <summary>The captions of every file's metadata joined in order, or null when a file lists none.</summary>
+    private static IReadOnlyList<string>? ReadCaptions(IReadOnlyList<SafetensorsHeader> headers, IReadOnlyList<string> files)
+    {
+        var all = new List<string>();
+        for (int i = 0; i < headers.Count; i++)
+        {
+            if (!headers[i].Metadata.TryGetValue(CalibrationFormat.CaptionsKey, out var json)) return null;
+            long n = headers[i].Find(CalibrationFormat.Latents)!.Shape[0];
+            List<string>? captions;
+            try { captions = JsonSerializer.Deserialize<List<string>>(json); }
+            catch (JsonException e) { throw new InputException($"calibration file '{files[i]}': metadata '{CalibrationFormat.CaptionsKey}' is not a JSON array of strings ({e.Message})"); }
+            if (captions is null || captions.Count != n)
+                throw new InputException($"calibration file '{files[i]}': metadata '{CalibrationFormat.CaptionsKey}' lists {captions?.Count ?? 0} captions for {n} samples");
+            all.AddRange(captions);
+        }
+        return all;
+    }
+
     private void CheckFinite()
     {
         foreach (var (name, t) in new[] { (CalibrationFormat.Latents, Latents), (CalibrationFormat.EncoderHiddenStates, EncoderHiddenStates),
-                     (CalibrationFormat.TextEmbeds, TextEmbeds), (CalibrationFormat.TimeIds, TimeIds) })
+                     (CalibrationFormat.TextEmbeds, TextEmbeds), (CalibrationFormat.TimeIds, TimeIds),
+                     (CalibrationFormat.NegativeEncoderHiddenStates, NegativeEncoderHiddenStates) })
         {
             if (t is null) continue;
             using var finite = isfinite(t).all();

@@ -70,4 +70,9 @@ public static class RandomPurpose
     public const ulong TrainingNoise = 22;
     public const ulong TrainingTimesteps = 23;
     public const ulong ConditioningDropout = 24;
+    // text-to-image training: random filler tokens in captions; VAE training: the posterior sample's noise
+    public const ulong FillerTokens = 25;
+    public const ulong VaePosteriorNoise = 26;
+    // digits captions (Runtime/Digits)
+    public const ulong DigitCaptions = 31;
 }

@@ -66,7 +66,7 @@ public static class StudentDistillation
         }));
         var objective = new DistillationObjective(teacher, student, conditioner, distill, featureLoss);
         var data = new TrainingData(set, options, conditioner?.NullLabel ?? -1);
-        var trainer = new Trainer(objective, data, options, identity, request.OutputDir);
+        var trainer = new Trainer<TrainingBatch>(objective, data, options, identity, request.OutputDir);
         log?.Invoke($"teacher {request.Teacher.Spec.Name} ({request.Teacher.TotalParamCount:N0} params) -> student {request.Student.Spec.Name} " +
                     $"({request.Student.TotalParamCount:N0} params, {request.Student.Removed.Count} units removed); feature KD {distill.KindName} ({featureLoss.Name}), " +
                     $"l_out {distill.OutputWeight}, l_feat {distill.FeatureWeight}; {set.Count} samples; {options.Steps} steps of {options.BatchSize}x{options.GradientAccumulation}");

@@ -1,4 +1,5 @@
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Inputs;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Training;
@@ -8,20 +9,26 @@ namespace LaptopDiff.Runtime.Training;
 /// resumed run sees exactly the samples, timesteps, noise and dropout the uninterrupted run would have:
 /// sample position p = (step x accumulation + micro) x batch + b walks epochs, each a seeded permutation
 /// of the set; position p's timestep (uniform over the schedule), noise and dropout come from its own
-/// counter-based streams (<see cref="SeededRandom"/>), independent of libtorch's generator.
+/// counter-based streams (<see cref="SeededRandom"/>), independent of libtorch's generator. With
+/// <see cref="CaptionTokens"/> the batch carries caption ids for a text encoder trained alongside, instead of states.
 /// </summary>
-public sealed class TrainingData
+public sealed class TrainingData : ITrainingBatches<TrainingBatch>
 {
     private readonly CalibrationSet _set;
     private readonly TrainingOptions _options;
     private readonly double[] _alphasCumprod;
     private readonly long _nullLabel;
+    private readonly CaptionTokens? _captions;
     private int _epoch = -1;
     private int[] _order = [];
 
     /// <param name="nullLabel">The conditioner's null label, for labelled sets.</param>
-    public TrainingData(CalibrationSet set, TrainingOptions options, long nullLabel = -1)
+    /// <param name="captions">For a run that trains the text encoder: how ids are fed (the set must hold <c>input_ids</c>).</param>
+    public TrainingData(CalibrationSet set, TrainingOptions options, long nullLabel = -1, CaptionTokens? captions = null)
     {
+        if (captions != null && set.InputIds is null)
+            throw new ArgumentException("training the text encoder needs a set with input_ids", nameof(captions));
+        _captions = captions;
         _set = set;
         _options = options;
         _alphasCumprod = options.Schedule.Validate().AlphasCumprod();
@@ -64,9 +71,13 @@ public sealed class TrainingData
         var eps = tensor(noise).reshape(x0.shape);
         var xt = tensor(signal).reshape(shape) * x0 + tensor(sigma).reshape(shape) * eps;
         var keep = tensor(drop.Select(d => !d).ToArray());                                   // [B] bool
-        Tensor? labels = null, context = null;
+        Tensor? labels = null, context = null, ids = null;
         if (_set.Labels is { } all)
             labels = all.index_select(0, idx).where(keep, _nullLabel);                       // dropped -> null label
+        else if (_captions != null)
+            ids = CaptionIds(idx, drop, start);
+        else if (_set.NegativeEncoderHiddenStates is { } empty)
+            context = _set.EncoderHiddenStates.index_select(0, idx).where(keep.reshape(b, 1, 1), empty);   // dropped -> the empty prompt's
         else
             context = _set.EncoderHiddenStates.index_select(0, idx) * keep.to_type(ScalarType.Float32).reshape(b, 1, 1);   // dropped -> zeros
         return new TrainingBatch
@@ -76,9 +87,28 @@ public sealed class TrainingData
             Noise = eps.MoveToOuterDisposeScope(),
             Labels = labels?.MoveToOuterDisposeScope(),
             Context = context?.MoveToOuterDisposeScope(),
+            InputIds = ids?.MoveToOuterDisposeScope(),
             TextEmbeds = _set.TextEmbeds?.index_select(0, idx).MoveToOuterDisposeScope(),
             TimeIds = _set.TimeIds?.index_select(0, idx).MoveToOuterDisposeScope(),
         };
+    }
+
+    /// <summary>[B, T] int64: each sample's ids with fillers, or the empty prompt's where dropped.</summary>
+    private Tensor CaptionIds(Tensor idx, bool[] drop, long start)
+    {
+        int b = drop.Length, t = (int)_set.InputIds!.shape[1];
+        if (_captions!.EmptyIds.Length != t)
+            throw new InputException($"the set's input_ids have {t} tokens but the tokenizer pads to {_captions.EmptyIds.Length}");
+        using var picked = _set.InputIds.index_select(0, idx);
+        var stored = picked.data<long>().ToArray();                                          // [B*T]
+        var ids = new long[b * t];
+        for (int i = 0; i < b; i++)
+        {
+            var row = drop[i] ? _captions.EmptyIds
+                : _captions.WithFillers(stored.AsSpan(i * t, t), new SeededRandom(_options.Seed, RandomPurpose.FillerTokens, start + i));
+            row.CopyTo(ids, i * t);
+        }
+        return tensor(ids, [b, t]);
     }
 
     private int[] Order(int epoch)

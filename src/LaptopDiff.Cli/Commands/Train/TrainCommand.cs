@@ -7,11 +7,15 @@ namespace LaptopDiff.Cli.Commands.Train;
 
 /// <summary>
 /// <c>laptop-diff train --spec SPEC --data TRAIN.safetensors [--conditioner new:C:T | FILE] --steps N --output DIR ...</c>:
-/// trains a U-Net (a teacher) from scratch on the eps-prediction task loss.
+/// trains a U-Net (a teacher) from scratch on the eps-prediction task loss; <c>train --model DIR --data SHARDS/
+/// [--train-text-encoder [--filler-tokens K]] ...</c> trains a pipeline folder's U-Net (and text encoder) into OUTPUT/pipeline/.
 /// </summary>
 public static class TrainCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The model's *.unet.yaml spec or diffusers config.json", Required = true };
+    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The model's *.unet.yaml spec or diffusers config.json (or --model)" };
+    private static readonly Option<DirectoryInfo> ModelOption = new("--model") { Description = "A StableDiffusionPipeline folder to train from (instead of --spec); its scheduler config gives the noise schedule; writes OUTPUT/pipeline/" };
+    private static readonly Option<bool> TrainTextEncoderOption = new("--train-text-encoder") { Description = "With --model: train the text encoder with the U-Net from the denoising loss (the data needs input_ids)" };
+    private static readonly Option<int> FillerTokensOption = new("--filler-tokens") { Description = "With --train-text-encoder: insert 0 to K random vocabulary tokens into each caption (robustness to unseen words)", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> ConditionerOption = new("--conditioner") { Description = "For sets of class labels: new:CLASSES:TOKENS (a new learned token embedding, trained jointly) or a conditioner .safetensors" };
     private static readonly Option<FileInfo> InitOption = new("--init") { Description = "Initial U-Net weights (default: seeded fresh initialisation)" };
 
@@ -20,11 +24,15 @@ public static class TrainCommand
         var shared = new TrainingOptionSet();
         var command = new Command("train", "Train a U-Net from scratch (eps-prediction); resumable checkpoints, log.jsonl, final OUTPUT/unet.safetensors")
         {
-            SpecOption, ConditionerOption, InitOption,
+            SpecOption, ConditionerOption, InitOption, ModelOption, TrainTextEncoderOption, FillerTokensOption,
         };
         shared.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
+            if (parse.GetValue(ModelOption) is { } model) return RunPipeline(context, parse, shared, model.FullName);
+            if (parse.GetValue(SpecOption) is null) throw new UsageException("give --spec (a U-Net) or --model (a pipeline folder)");
+            if (parse.GetValue(TrainTextEncoderOption) || parse.GetResult(FillerTokensOption) is { Implicit: false })
+                throw new UsageException("--train-text-encoder and --filler-tokens go with --model");
             var options = shared.Read(parse);
             string? conditioner = parse.GetValue(ConditionerOption);
             var request = new TrainRequest
@@ -43,6 +51,32 @@ public static class TrainCommand
             return TrainingReport.Write(context, outcome, request.OutputDir, TeacherTraining.WeightsFile, parse.GetValue(shared.Json));
         }));
         return command;
+    }
+
+    private static int RunPipeline(CliContext context, ParseResult parse, TrainingOptionSet shared, string model)
+    {
+        if (parse.GetValue(SpecOption) is not null || parse.GetValue(ConditionerOption) is not null || parse.GetValue(InitOption) is not null)
+            throw new UsageException("--model trains the folder's own U-Net and text encoder: --spec, --conditioner and --init do not apply");
+        if (shared.Schedule.All.Any(o => parse.GetResult(o) is { Implicit: false }))
+            throw new UsageException("--model takes the noise schedule from the folder's scheduler config; drop --schedule, --beta-start, --beta-end and --train-steps");
+        bool textEncoder = parse.GetValue(TrainTextEncoderOption);
+        int fillers = parse.GetValue(FillerTokensOption);
+        if (fillers < 0) throw new UsageException($"--filler-tokens must be >= 0, got {fillers}");
+        if (fillers > 0 && !textEncoder) throw new UsageException("--filler-tokens needs --train-text-encoder");
+        var request = new PipelineTrainRequest
+        {
+            ModelDir = model,
+            DataPath = parse.GetValue(shared.Data)!.FullName,
+            Options = shared.Read(parse),
+            TrainTextEncoder = textEncoder,
+            FillerTokens = fillers,
+            OutputDir = parse.GetValue(shared.Output)!.FullName,
+            Resume = parse.GetValue(shared.Resume),
+        };
+        using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
+        var outcome = TrainingProgressView.Run(context.Error, "train", parse.GetValue(shared.LogEvery),
+            (progress, log) => PipelineTraining.Run(request, signal.Token, progress, log));
+        return TrainingReport.Write(context, outcome, request.OutputDir, PipelineTraining.PipelineFolderName, parse.GetValue(shared.Json));
     }
 }
 

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using LaptopDiff.Runtime.Pipelines;
+using LaptopDiff.Runtime.Tests.Pipelines;
+using static TorchSharp.torch;
+
+namespace LaptopDiff.Runtime.Tests.Cli;
+
+/// <summary>The text-to-image training verbs end to end on the tiny SD-1.5 fixture: init-pipeline, dataset, train --model; their usage errors.</summary>
+public sealed class TextToImageCommandTests
+{
+    public TextToImageCommandTests() => set_num_threads(1);
+
+    private static string Fixture => TestPaths.SdPipeline(PipelineFixtures.Sd15);
+
+    [Fact]
+    public void Init_dataset_and_train_make_a_pipeline_folder_that_opens()
+    {
+        using var temp = new TempFolder();
+        var init = temp.File("init");
+        var (code, _, error) = CliRunner.Run("init-pipeline", "--structure", Fixture, "--from", $"vae={Path.Combine(Fixture, "vae")}", "--seed", "4", "--output", init);
+        Assert.True(code == 0, error);
+        Assert.Contains("unet: 792,964 parameters, seeded fresh weights", error);      // the fixture's U-Net
+
+        var shards = temp.File("shards");
+        (code, var stdout, error) = CliRunner.Run("dataset", "--model", init, "--images", TextToImageFixtures.WriteImages(temp.File("images")), "--output", shards, "--threads", "1", "--json");
+        Assert.True(code == 0, error);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(3, doc.RootElement.GetProperty("samples").GetInt32());
+            Assert.Equal(2, doc.RootElement.GetProperty("skipped").GetArrayLength());
+        }
+
+        var run = temp.File("run");
+        (code, stdout, error) = CliRunner.Run("train", "--model", init, "--data", shards, "--train-text-encoder", "--filler-tokens", "2",
+            "--steps", "2", "--batch", "2", "--output", run, "--threads", "1", "--json");
+        Assert.True(code == 0, error);
+        using (var doc = JsonDocument.Parse(stdout))
+            Assert.Equal(Path.Combine(run, "pipeline"), doc.RootElement.GetProperty("weights").GetString());
+        using var unet = PipelineFolder.Open(Path.Combine(run, "pipeline")).LoadUNet();
+        Assert.Contains("\"train_text_encoder\": \"yes\"", File.ReadAllText(Path.Combine(run, "train.json")));
+    }
+
+    [Fact]
+    public void Conflicting_options_are_usage_errors_and_missing_captions_an_input_error()
+    {
+        using var temp = new TempFolder();
+        string[] Train(params string[] extra) => ["train", "--data", temp.File("d"), "--steps", "1", "--output", temp.File("o"), .. extra];
+        Assert.Equal((1, "error: --model takes the noise schedule from the folder's scheduler config; drop --schedule, --beta-start, --beta-end and --train-steps"),
+            Code(CliRunner.Run(Train("--model", Fixture, "--beta-end", "0.02"))));
+        Assert.Equal(1, CliRunner.Run(Train("--model", Fixture, "--filler-tokens", "2")).ExitCode);
+        Assert.Equal(1, CliRunner.Run(Train("--model", Fixture, "--spec", "x.yaml")).ExitCode);
+        Assert.Equal(1, CliRunner.Run(Train("--spec", "x.yaml", "--train-text-encoder")).ExitCode);
+        Assert.Equal(1, CliRunner.Run(Train()).ExitCode);
+        Assert.Equal(1, CliRunner.Run("init-pipeline", "--structure", Fixture, "--from", "vae", "--output", temp.File("i")).ExitCode);
+
+        var (code, _, error) = CliRunner.Run("dataset", "--model", Fixture, "--images", TextToImageFixtures.WriteImages(temp.File("images"), captionAll: false), "--output", temp.File("s"));
+        Assert.Equal(2, code);
+        Assert.Contains("1 of 5 images have no caption (c.png)", error);
+        Assert.False(Directory.Exists(temp.File("s")));
+    }
+
+    private static (int, string) Code((int ExitCode, string Out, string Error) r) => (r.ExitCode, r.Error.Trim());
+}
