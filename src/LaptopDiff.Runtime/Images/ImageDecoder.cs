@@ -28,15 +28,10 @@ public static class ImageDecoder
         if (info.AlphaType != SKAlphaType.Opaque) return new DecodedImage(null, HasAlpha);
         if (info.Width < 1 || info.Height < 1) return new DecodedImage(null, Unreadable);
 
-        var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var rgba = new byte[target.BytesSize];
-        SKCodecResult result;
-        unsafe
-        {
-            fixed (byte* p = rgba) result = codec.GetPixels(target, (IntPtr)p);
-        }
-        if (result != SKCodecResult.Success) return new DecodedImage(null, Unreadable);   // truncated or corrupt data
-        return new DecodedImage(ToModelInput(rgba, info.Width, info.Height, size), null);
+        using var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        if (codec.GetPixels(bitmap.Info, bitmap.GetPixels()) != SKCodecResult.Success)
+            return new DecodedImage(null, Unreadable);                                        // truncated or corrupt data
+        return new DecodedImage(ToModelInput(bitmap.GetPixelSpan().ToArray(), info.Width, info.Height, size), null);
     }
 
     /// <summary>RGBA bytes (row-major) -> [3,size,size] float32 in [-1,1].</summary>

@@ -20,8 +20,9 @@ public sealed record PipelineInitRequest
 /// <summary>
 /// Assembles a complete Stable Diffusion folder to train from: the structure folder's model_index.json, tokenizer and
 /// scheduler files, each model component either copied from a given folder or built from the structure's config with
-/// seeded fresh weights (<see cref="SeededInitialization"/>; U-Net with the seed, text encoder with seed + 1, VAE with
-/// seed + 2). Built beside its final place and renamed when complete; an existing folder is never written into.
+/// seeded fresh weights (U-Net with the seed and VAE with seed + 2 by <see cref="SeededInitialization"/>, PyTorch's
+/// defaults; the text encoder with seed + 1 by <see cref="ClipTextInitialization"/>, transformers' CLIP scheme). Built
+/// beside its final place and renamed when complete; an existing folder is never written into.
 /// </summary>
 public static class PipelineInit
 {
@@ -87,7 +88,7 @@ public static class PipelineInit
             {
                 var config = ClipTextConfig.Load(component.ConfigPath!, withProjection: false);
                 using var encoder = new ClipTextModel(config);
-                SeededInitialization.Apply(encoder, seed + 1);
+                ClipTextInitialization.Apply(encoder, seed + 1);
                 WeightLoader.Save(encoder, Path.Combine(dir, ClipTextModel.WeightsFile), Metadata(seed + 1));
                 return config.ParamCount;
             }

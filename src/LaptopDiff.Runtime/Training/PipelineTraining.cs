@@ -19,6 +19,8 @@ public sealed record PipelineTrainRequest
     public bool TrainTextEncoder { get; init; }
     /// <summary>Up to this many random vocabulary tokens inserted in each caption (<see cref="CaptionTokens"/>); text encoder runs only.</summary>
     public int FillerTokens { get; init; }
+    /// <summary>Weight of the caption-to-latent auxiliary loss (<see cref="CaptionLatentHead"/>); 0 = none. Text encoder runs only.</summary>
+    public double CaptionAuxWeight { get; init; }
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
 }
@@ -43,6 +45,7 @@ public static class PipelineTraining
             throw new InputException($"'{folder.Directory}' is a {folder.ClassName}; only StableDiffusionPipeline folders are trained, so far");
         var options = (request.Options with { Schedule = SchedulerNoise.Read(folder) }).Validate();
         if (request.FillerTokens < 0) throw new ArgumentException($"filler tokens must be >= 0, got {request.FillerTokens}");
+        if (!(request.CaptionAuxWeight >= 0)) throw new ArgumentException($"the auxiliary weight must be >= 0, got {request.CaptionAuxWeight}");
         var layout = folder.BuildUNetLayout();
         using var set = CalibrationSet.Load(request.DataPath, layout);
         if (request.TrainTextEncoder && set.InputIds is null)
@@ -60,12 +63,17 @@ public static class PipelineTraining
             ["data"] = set.Hash,
             ["train_text_encoder"] = request.TrainTextEncoder ? "yes" : "no",
             ["filler_tokens"] = request.FillerTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["caption_aux"] = request.CaptionAuxWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         }));
         ITrainingObjective objective;
         CaptionTokens? captions = null;
+        using var head = request.TrainTextEncoder && request.CaptionAuxWeight > 0
+            ? new CaptionLatentHead(textEncoder.Config.HiddenSize, set.Latents.shape.Skip(1).ToArray())
+            : null;
+        if (head != null) SeededInitialization.Apply(head, options.Seed + 3);
         if (request.TrainTextEncoder)
         {
-            objective = new TextEncoderDenoisingObjective(unet, textEncoder);
+            objective = new TextEncoderDenoisingObjective(unet, textEncoder, head, request.CaptionAuxWeight);
             captions = new CaptionTokens(tokenizer.EncodePadded(""), tokenizer.EosId, tokenizer.PadId,
                 new HashSet<long> { tokenizer.BosId, tokenizer.EosId, tokenizer.PadId }, textEncoder.Config.VocabSize, request.FillerTokens);
         }
@@ -78,15 +86,17 @@ public static class PipelineTraining
         var data = new TrainingData(set, options, captions: captions);
         var trainer = new Trainer<TrainingBatch>(objective, data, options, identity, request.OutputDir);
         log?.Invoke($"{folder.Directory}: U-Net {layout.TotalParamCount:N0} parameters" +
-                    (request.TrainTextEncoder ? $" + text encoder {textEncoder.Config.ParamCount:N0} (trained, up to {request.FillerTokens} filler tokens)" : "") +
+                    (request.TrainTextEncoder ? $" + text encoder {textEncoder.Config.ParamCount:N0} (trained, up to {request.FillerTokens} filler tokens" +
+                        (head != null ? $", caption-to-latent auxiliary x {request.CaptionAuxWeight}" : "") + ")" : "") +
                     $"; {set.Count} samples from {request.DataPath}; {options.Steps} steps of {options.BatchSize}x{options.GradientAccumulation}; noise {options.Schedule}");
         return trainer.Run(request.Resume, cancel, onStep, log, ema =>
         {
-            foreach (var (prefix, module) in objective.Trained) ema?.CopyTo(module, prefix);
+            foreach (var (prefix, module) in objective.Trained) ema?.CopyTo(module, prefix);   // the head is not shipped
             WritePipeline(folder, unet, request.TrainTextEncoder ? textEncoder : null, Path.Combine(request.OutputDir, PipelineFolderName), identity);
             var logPath = Path.Combine(request.OutputDir, TrainingLog.FileName);
             AtomicFile.Write(Path.Combine(request.OutputDir, LossCurvePlot.FileName),
-                s => s.Write(LossCurvePlot.RenderPng(TrainingLog.Read(logPath), [DenoisingObjective.TaskTerm])));
+                s => s.Write(LossCurvePlot.RenderPng(TrainingLog.Read(logPath),
+                    head != null ? [DenoisingObjective.TaskTerm, TextEncoderDenoisingObjective.AuxTerm] : [DenoisingObjective.TaskTerm])));
             var summary = new Dictionary<string, object>
             {
                 ["model"] = folder.Directory,

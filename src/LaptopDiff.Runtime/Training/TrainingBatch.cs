@@ -16,6 +16,8 @@ public sealed class TrainingBatch : IDisposable
     /// <summary>int64 [B]</summary>
     public required Tensor Timesteps { get; init; }
     public required Tensor Noise { get; init; }
+    /// <summary>The clean latents x_0 [B,C,H,W] the batch was noised from (what an auxiliary loss may predict), when the producer has them.</summary>
+    public Tensor? Clean { get; init; }
     /// <summary>int64 [B], labelled data only.</summary>
     public Tensor? Labels { get; init; }
     /// <summary>[B, T, D], data with encoder states only.</summary>
@@ -39,6 +41,7 @@ public sealed class TrainingBatch : IDisposable
         Noisy.Dispose();
         Timesteps.Dispose();
         Noise.Dispose();
+        Clean?.Dispose();
         Labels?.Dispose();
         Context?.Dispose();
         InputIds?.Dispose();

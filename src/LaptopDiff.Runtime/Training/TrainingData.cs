@@ -85,6 +85,7 @@ public sealed class TrainingData : ITrainingBatches<TrainingBatch>
             Noisy = xt.MoveToOuterDisposeScope(),
             Timesteps = tensor(t).MoveToOuterDisposeScope(),
             Noise = eps.MoveToOuterDisposeScope(),
+            Clean = x0.MoveToOuterDisposeScope(),
             Labels = labels?.MoveToOuterDisposeScope(),
             Context = context?.MoveToOuterDisposeScope(),
             InputIds = ids?.MoveToOuterDisposeScope(),

@@ -15,6 +15,7 @@ public static class TrainCommand
     private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The model's *.unet.yaml spec or diffusers config.json (or --model)" };
     private static readonly Option<DirectoryInfo> ModelOption = new("--model") { Description = "A StableDiffusionPipeline folder to train from (instead of --spec); its scheduler config gives the noise schedule; writes OUTPUT/pipeline/" };
     private static readonly Option<bool> TrainTextEncoderOption = new("--train-text-encoder") { Description = "With --model: train the text encoder with the U-Net from the denoising loss (the data needs input_ids)" };
+    private static readonly Option<double> CaptionAuxOption = new("--caption-aux") { Description = "With --train-text-encoder: weight of an auxiliary loss in which the states, averaged over positions, predict the clean latents through a small head (not shipped)", DefaultValueFactory = _ => 0.0 };
     private static readonly Option<int> FillerTokensOption = new("--filler-tokens") { Description = "With --train-text-encoder: insert 0 to K random vocabulary tokens into each caption (robustness to unseen words)", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> ConditionerOption = new("--conditioner") { Description = "For sets of class labels: new:CLASSES:TOKENS (a new learned token embedding, trained jointly) or a conditioner .safetensors" };
     private static readonly Option<FileInfo> InitOption = new("--init") { Description = "Initial U-Net weights (default: seeded fresh initialisation)" };
@@ -24,15 +25,15 @@ public static class TrainCommand
         var shared = new TrainingOptionSet();
         var command = new Command("train", "Train a U-Net from scratch (eps-prediction); resumable checkpoints, log.jsonl, final OUTPUT/unet.safetensors")
         {
-            SpecOption, ConditionerOption, InitOption, ModelOption, TrainTextEncoderOption, FillerTokensOption,
+            SpecOption, ConditionerOption, InitOption, ModelOption, TrainTextEncoderOption, FillerTokensOption, CaptionAuxOption,
         };
         shared.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, () =>
         {
             if (parse.GetValue(ModelOption) is { } model) return RunPipeline(context, parse, shared, model.FullName);
             if (parse.GetValue(SpecOption) is null) throw new UsageException("give --spec (a U-Net) or --model (a pipeline folder)");
-            if (parse.GetValue(TrainTextEncoderOption) || parse.GetResult(FillerTokensOption) is { Implicit: false })
-                throw new UsageException("--train-text-encoder and --filler-tokens go with --model");
+            if (parse.GetValue(TrainTextEncoderOption) || parse.GetResult(FillerTokensOption) is { Implicit: false } || parse.GetResult(CaptionAuxOption) is { Implicit: false })
+                throw new UsageException("--train-text-encoder, --filler-tokens and --caption-aux go with --model");
             var options = shared.Read(parse);
             string? conditioner = parse.GetValue(ConditionerOption);
             var request = new TrainRequest
@@ -63,6 +64,9 @@ public static class TrainCommand
         int fillers = parse.GetValue(FillerTokensOption);
         if (fillers < 0) throw new UsageException($"--filler-tokens must be >= 0, got {fillers}");
         if (fillers > 0 && !textEncoder) throw new UsageException("--filler-tokens needs --train-text-encoder");
+        double aux = parse.GetValue(CaptionAuxOption);
+        if (!(aux >= 0)) throw new UsageException($"--caption-aux must be >= 0, got {aux}");
+        if (aux > 0 && !textEncoder) throw new UsageException("--caption-aux needs --train-text-encoder");
         var request = new PipelineTrainRequest
         {
             ModelDir = model,
@@ -70,6 +74,7 @@ public static class TrainCommand
             Options = shared.Read(parse),
             TrainTextEncoder = textEncoder,
             FillerTokens = fillers,
+            CaptionAuxWeight = aux,
             OutputDir = parse.GetValue(shared.Output)!.FullName,
             Resume = parse.GetValue(shared.Resume),
         };
