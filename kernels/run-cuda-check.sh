@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs the ILGPU CUDA checks (kernels/LaptopDiff.Kernels/Ilgpu/Check/DeviceCheck.cs):
+# Builds and runs the ILGPU CUDA checks (kernels/LaptopDiff.Kernels.CudaCheck/Check/DeviceCheck.cs):
 # every kernel against a float64 reference on the GPU, over an ILGPU device buffer and over the raw
 # device-pointer wrap; on-device timings against the GPU's copy bandwidth; and, where libtorch loads,
 # the TorchSharp path (CPU tensors staged to the GPU, autograd) plus the simd-vs-ilgpu-cuda benchmark.

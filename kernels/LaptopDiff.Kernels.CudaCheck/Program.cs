@@ -1,4 +1,4 @@
-using LaptopDiff.Kernels;
+using LaptopDiff.Kernels.CudaCheck;
 
 // usage: LaptopDiff.Kernels.CudaCheck [--json PATH] [--emulator] [--no-torch] [--no-benchmark] [--seed N]
 // exit: 0 all checks passed, 1 a check failed or the GPU could not be initialised, 2 no CUDA device, 3 bad arguments

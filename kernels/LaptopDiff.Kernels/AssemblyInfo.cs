@@ -4,3 +4,5 @@ using System.Runtime.CompilerServices;
 // kernel parameter structs (PairChunk, AblationLayout).
 [assembly: InternalsVisibleTo("ILGPURuntime")]
 [assembly: InternalsVisibleTo("LaptopDiff.Kernels.Tests")]
+// the CUDA check program verifies the ILGPU kernels through their launchers and device buffers
+[assembly: InternalsVisibleTo("LaptopDiff.Kernels.CudaCheck")]

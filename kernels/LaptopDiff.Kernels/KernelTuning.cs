@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace LaptopDiff.Kernels;
 
 /// <summary>
@@ -7,6 +9,10 @@ namespace LaptopDiff.Kernels;
 public sealed record KernelTuning
 {
     public static KernelTuning Default { get; } = new();
+
+    /// <summary>The defaults with <see cref="CpuThreads"/> = libtorch's intra-op threads (<c>torch.set_num_threads</c>),
+    /// so one thread setting governs libtorch and the kernels.</summary>
+    public static KernelTuning MatchingTorch() => Default with { CpuThreads = torch.get_num_threads() };
 
     /// <summary>ILGPU: threads per group. Clamped to the accelerator's maximum and rounded down to
     /// a multiple of its warp size (the ILGPU CPU accelerator allows 16).</summary>

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces models/digits-sd from the shipped MNIST digits (README.md in this folder, "Reproduce"): the image
-# folder, the VAE, the initial pipeline, the training shards, the U-Net trained with its text encoder, and the
-# evaluation. Writes everything under RUN (default runs/digits-sd); RUN/timing.log gets each stage's wall time and
+# folder, the VAE, the initial pipeline, the text encoder trained alone (contrastive, captions against latents),
+# the training shards encoded with it, the U-Net trained against the frozen text encoder, and the evaluation. Writes everything under RUN (default runs/digits-sd); RUN/timing.log gets each stage's wall time and
 # the load average before and after it, RUN/load.log the load average every minute. A rerun skips finished stages
 # and resumes an interrupted training from its last checkpoint. THREADS (default 2) sets libtorch's threads.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUN=${1:-runs/digits-sd}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}   # on a loaded machine one thread per process is several times faster than two
 MODEL=models/digits-sd
 dotnet build src/LaptopDiff.Cli -c Release -nologo -v quiet -o artifacts/cli
 laptop_diff() { dotnet artifacts/cli/laptop-diff.dll "$@"; }
@@ -35,13 +35,19 @@ stage vae "$RUN/vae/vae" \
     --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/vae")
 stage init "$RUN/init" \
   laptop_diff init-pipeline --structure "$MODEL" --from vae="$RUN/vae/vae" --seed 0 --output "$RUN/init"
+stage caption-ids "$RUN/caption-shards" \
+  laptop_diff dataset --model "$RUN/init" --images "$RUN/train-images" --output "$RUN/caption-shards" --threads "$THREADS"
+stage text-encoder "$RUN/text-encoder/pipeline" \
+  laptop_diff train --model "$RUN/init" --data "$RUN/caption-shards" --text-encoder-only --caption-loss contrastive --filler-tokens 3 \
+    --output "$RUN/text-encoder" --steps 400 --batch 128 --lr 2e-3 --warmup 20 --lr-schedule cosine --seed 0 \
+    --checkpoint-every 200 --threads "$THREADS" $(resume "$RUN/text-encoder")
 stage dataset "$RUN/shards" \
-  laptop_diff dataset --model "$RUN/init" --images "$RUN/train-images" --output "$RUN/shards" --threads "$THREADS"
-stage teacher "$RUN/teacher/pipeline" \
-  laptop_diff train --model "$RUN/init" --data "$RUN/shards" --train-text-encoder --filler-tokens 3 --output "$RUN/teacher" \
-    --steps 2000 --batch 64 --lr 1e-3 --warmup 100 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
-    --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/teacher")
+  laptop_diff dataset --model "$RUN/text-encoder/pipeline" --images "$RUN/train-images" --output "$RUN/shards" --threads "$THREADS"
+stage unet "$RUN/unet/pipeline" \
+  laptop_diff train --model "$RUN/text-encoder/pipeline" --data "$RUN/shards" --output "$RUN/unet" \
+    --steps UNET_STEPS --batch 64 --lr UNET_LR --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
+    --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/unet")
 stage eval "$RUN/eval.json" \
-  sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/teacher/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
+  sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/unet/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
     --grid '$RUN/samples.png' --heldout-grid '$RUN/samples-heldout.png' --threads $THREADS --json > '$RUN/eval.json.tmp' && mv '$RUN/eval.json.tmp' '$RUN/eval.json'"
 cat "$RUN/timing.log"

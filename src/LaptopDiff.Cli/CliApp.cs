@@ -1,20 +1,33 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using LaptopDiff.Cli.Commands.Bench;
 using LaptopDiff.Cli.Commands.Calibration;
+using LaptopDiff.Cli.Commands.Docs;
 using LaptopDiff.Cli.Commands.Forward;
 using LaptopDiff.Cli.Commands.ImportDiffusers;
 using LaptopDiff.Cli.Commands.Inspect;
 using LaptopDiff.Cli.Commands.Merge;
 using LaptopDiff.Cli.Commands.Sweep;
+using LaptopDiff.Cli.Help;
 
 namespace LaptopDiff.Cli;
 
-/// <summary>The <c>laptop-diff</c> command tree. Each verb lives in Commands/&lt;Verb&gt;/.</summary>
+/// <summary>The <c>laptop-diff</c> command tree. Each verb lives in Commands/&lt;Verb&gt;/, its shared options in Options/.</summary>
 public static class CliApp
 {
-    public static RootCommand Create(CliContext context)
+    public const string Name = "laptop-diff";
+
+    /// <summary>
+    /// The root is a plain command named <see cref="Name"/> with RootCommand's help and version options, so that
+    /// help reads the same however the process was started (RootCommand takes the host's executable name).
+    /// </summary>
+    public static Command Create(CliContext context)
     {
-        var root = new RootCommand("LaptopDiff: layer pruning and normalized distillation for diffusion U-Nets.");
+        var root = new Command(Name, "LaptopDiff: layer pruning and normalized distillation for diffusion U-Nets.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(InspectCommand.Create(context));
         root.Subcommands.Add(ForwardCommand.Create(context));
         root.Subcommands.Add(ImportDiffusersCommand.Create(context));
@@ -39,6 +52,12 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.InitPipelineCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.DatasetCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.EvalDigitsCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Generate.GenerateCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Tokenize.TokenizeCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.EncodePrompt.EncodePromptCommand.Create(context));
+        root.Subcommands.Add(DocsCommand.Create(context));
+        var help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new DetailedHelpAction((HelpAction)help.Action!);
         return root;
     }
 

@@ -1,12 +1,18 @@
 namespace LaptopDiff.Cli;
 
-/// <summary>Process exit codes, documented in the README's CLI reference.</summary>
+/// <summary>Process exit codes, the same for every command (docs/cli.md).</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;
-    /// <summary>Bad command line (unknown option, missing argument): System.CommandLine's parse errors.</summary>
+    /// <summary>
+    /// The command line is malformed: System.CommandLine's parse errors (unknown command or option, a missing
+    /// required option, a value that does not parse as its type) and options that do not go together.
+    /// </summary>
     public const int Usage = 1;
-    /// <summary>Bad input files: spec, config, weights, inputs.</summary>
+    /// <summary>
+    /// Bad input: an option value the command cannot use (<c>--threads 0</c>, <c>--steps 0</c>, a height not a multiple
+    /// of 8) or a file that does not fit the run (spec, config, weights, data, criterion, checkpoint).
+    /// </summary>
     public const int InputError = 2;
     /// <summary>Failure while running (out of memory, NaN, a bug).</summary>
     public const int RuntimeFailure = 3;

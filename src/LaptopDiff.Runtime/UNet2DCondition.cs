@@ -50,16 +50,17 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
             add_embedding = new TimestepEmbedding(add.ProjectionInputDim, t);
         }
 
-        // 2. stages, from the layout's components (execution order), skipping removed units
+        // 2. stages: each down stage, the mid block and each up stage from its components, removed units left out
         var removed = new HashSet<string>(layout.Removed, StringComparer.Ordinal);
         down_blocks = new ModuleList<UNetStage>();
-        for (int i = 0; i < spec.Down.Count; i++)
-            down_blocks.Add(BuildStage(layout, $"down.{i}", $"down_blocks.{i}", spec.Down[i].Kind == BlockKind.CrossAttn, removed));
         up_blocks = new ModuleList<UNetStage>();
-        for (int i = 0; i < spec.Up.Count; i++)
-            up_blocks.Add(BuildStage(layout, $"up.{i}", $"up_blocks.{i}", spec.Up[i].Kind == BlockKind.CrossAttn, removed));
-        if (spec.Mid.Kind != MidKind.None)
-            mid_block = BuildStage(layout, "mid", "mid_block", spec.Mid.Kind == MidKind.CrossAttn, removed);
+        foreach (var components in layout.Components.Where(c => c.Stage.IsBlock).GroupBy(c => c.Stage))
+        {
+            var stage = BuildStage(components.Key, components, removed);
+            if (components.Key.Path == StagePath.Down) down_blocks.Add(stage);
+            else if (components.Key.Path == StagePath.Up) up_blocks.Add(stage);
+            else mid_block = stage;
+        }
 
         // 3. head
         var head = layout.Components.Single(c => c.Kind == ComponentKind.OutputHead);
@@ -78,7 +79,7 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
         register_module("conv_norm_out", conv_norm_out);
         register_module("conv_out", conv_out);
 
-        Plan = new ExecutionPlan(this);
+        Plan = PlanBuilder.Build(this);
     }
 
     public UNetLayout Layout { get; }
@@ -90,6 +91,16 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
 
     /// <summary>The forward with units skipped by <paramref name="mask"/> and, optionally, the stage-end features.</summary>
     public UNetOutput Forward(UNetInputs inputs, UnitMask? mask = null, bool features = false) => Plan.Run(inputs, mask, features);
+
+    /// <summary>A down stage, the mid block or an up stage, with its modules under diffusers' names.</summary>
+    /// <exception cref="ArgumentException">The stage is the stem or the head, or this model does not have it.</exception>
+    public UNetStage Stage(StageId stage) => stage.Path switch
+    {
+        StagePath.Down when stage.Index >= 0 && stage.Index < down_blocks.Count => down_blocks[stage.Index],
+        StagePath.Up when stage.Index >= 0 && stage.Index < up_blocks.Count => up_blocks[stage.Index],
+        StagePath.Mid when mid_block != null => mid_block,
+        _ => throw new ArgumentException($"{Layout.Spec.Name} has no stage module {stage}", nameof(stage)),
+    };
 
     /// <summary>
     /// The module of a layout component: ResnetBlock2D, Transformer2DModel (also for a TransformerBlock
@@ -132,22 +143,23 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
         return add_embedding.forward(addEmbeds).MoveToOuterDisposeScope();        // [B,T]
     }
 
-    internal Tensor ConvIn(Tensor sample) => conv_in.forward(sample);             // [B,C0,H,W]
+    internal Tensor ConvIn(Tensor sample) => Ops.Conv2d(conv_in, sample);         // [B,C0,H,W]
 
     internal Tensor Head(Tensor h)
     {
         using var scope = NewDisposeScope();
-        return conv_out.forward(Ops.SiluOwned(conv_norm_out.forward(h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
+        return Ops.Conv2d(conv_out, Ops.SiluOwned(conv_norm_out.forward(h))).MoveToOuterDisposeScope();   // [B,Cout,H,W]
     }
 
-    private UNetStage BuildStage(UNetLayout layout, string stage, string name, bool hasAttentions, HashSet<string> removed)
+    private UNetStage BuildStage(StageId stage, IEnumerable<LayoutComponent> components, HashSet<string> removed)
     {
-        var spec = layout.Spec;
+        var spec = Layout.Spec;
         var resnets = new List<(int, ResnetBlock2D)>();
         var attentions = new List<(int, Transformer2DModel)>();
+        bool hasAttentions = false;
         Downsample2D? down = null;
         Upsample2D? up = null;
-        foreach (var c in layout.Components.Where(c => c.Stage == stage))
+        foreach (var c in components)
         {
             switch (c.Kind)
             {
@@ -158,15 +170,16 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
                     _byComponent[c.Id] = block;
                     break;
                 }
-                case ComponentKind.Transformer when !removed.Contains(c.Id):
+                case ComponentKind.Transformer:
                 {
+                    hasAttentions = true;
+                    if (removed.Contains(c.Id)) break;
                     var present = Enumerable.Range(0, c.Depth).Where(k => !removed.Contains($"{c.Id}.transformer_blocks.{k}"));
                     var block = new Transformer2DModel(c.OutChannels, c.Heads, c.Depth, present, spec.CrossAttentionDim,
                         spec.Norm.Groups, spec.Norm, spec.Projection);
                     attentions.Add((c.Layer, block));
                     _byComponent[c.Id] = block;
-                    for (int k = 0; k < c.Depth; k++)
-                        if (block.GetBlock(k) is { } b) _byComponent[$"{c.Id}.transformer_blocks.{k}"] = b;
+                    foreach (var (k, b) in block.TransformerBlocks) _byComponent[$"{c.Id}.transformer_blocks.{k}"] = b;
                     break;
                 }
                 case ComponentKind.Downsampler:
@@ -177,6 +190,6 @@ public class UNet2DCondition : nn.Module<UNetInputs, UNetOutput>
                     break;
             }
         }
-        return new UNetStage(name, hasAttentions, down, up, resnets, attentions);
+        return new UNetStage(stage.DiffusersName, hasAttentions, down, up, resnets, attentions);
     }
 }

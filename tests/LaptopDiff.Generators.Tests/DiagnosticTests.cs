@@ -141,6 +141,17 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void AJsonBaseIsNamedAsARuntimeFeature()
+    {
+        var overlay = "name: ToyPruned\nbase: ../model/unet/config.json\nremoved: [mid_block.resnets.1]\n";
+        var run = Run(Yaml("toy.unet.yaml", Valid), Yaml("toy-pruned.unet.yaml", overlay));
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal((SpecDiagnosticIds.BaseNotFound, SpecFolder + "toy-pruned.unet.yaml", 2, 7), Where(d));
+        Assert.Equal("../model/unet/config.json", Underlined(d, overlay));
+        Assert.StartsWith("base spec '../model/unet/config.json' is a diffusers config.json: JSON bases are a runtime feature", d.GetMessage());
+    }
+
+    [Fact]
     public void ABrokenBaseIsReportedOnceOnItsFileAndNamedByTheOverlay()
     {
         var broken = Valid.Replace("{ type: plain, channels: 32, layers: 2 }", "{ type: plain, channels: 32, layers: 3 }");
@@ -192,15 +203,30 @@ public class DiagnosticTests
         var ids = typeof(SpecDiagnosticIds).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
         Assert.Contains("LD9999", ids);
-        var releases = File.ReadAllText(System.IO.Path.Combine(RepoPaths.Root, "generators", "LaptopDiff.Generators", "AnalyzerReleases.Unshipped.md"));
+        Assert.Equal(ids, DiagnosticDescriptors.All.Select(d => d.Id));
         foreach (var id in ids)
         {
             var descriptor = DiagnosticDescriptors.For(id);
             Assert.Equal(id, descriptor.Id);
             Assert.Equal("LaptopDiff.Spec", descriptor.Category);
             Assert.Equal(DiagnosticSeverity.Error, descriptor.DefaultSeverity);
-            Assert.Equal(SpecDiagnosticIds.TitleOf(id), descriptor.Title.ToString());
-            Assert.Contains($"{id} | LaptopDiff.Spec | Error | {SpecDiagnosticIds.TitleOf(id)}", releases);
+            Assert.NotEmpty(descriptor.Title.ToString());
+            Assert.NotEmpty(descriptor.Description.ToString());
         }
+    }
+
+    [Fact]
+    public void TheReleaseNotesAndTheSpecReadmeListTheDescriptorTable()
+    {
+        var releases = System.IO.Path.Combine("generators", "LaptopDiff.Generators", "AnalyzerReleases.Unshipped.md");
+        var rules = DiagnosticDescriptors.All.Select(d => $"{d.Id} | LaptopDiff.Spec | Error | {d.Title}");
+        Assert.True(File.ReadAllText(System.IO.Path.Combine(RepoPaths.Root, releases)).Contains(string.Join("\n", rules) + "\n"),
+            $"{releases} must list every rule of DiagnosticDescriptors.All in order, one line each:\n{string.Join("\n", rules)}");
+
+        var readme = System.IO.Path.Combine("models", "README.md");
+        var rows = DiagnosticDescriptors.All.Select(d => $"| {d.Id} | {d.Description} |");
+        var table = "| id | meaning |\n|---|---|\n" + string.Join("\n", rows) + "\n";
+        Assert.True(File.ReadAllText(System.IO.Path.Combine(RepoPaths.Root, readme)).Contains(table),
+            $"{readme}'s diagnostics table must be DiagnosticDescriptors.All's ids and descriptions; replace it with:\n{table}");
     }
 }

@@ -36,7 +36,11 @@ public class GeneratedClassTests
         Assert.Contains("public const long UnitCount = 18L;", source);
         Assert.Contains("public const long PrunableUnitCount = 16L;", source);
         Assert.Contains("public TinySd15UNet() : base(SpecLayout)", source);
-        Assert.Contains("public const string SpecYaml = @\"", source);
+        Assert.Contains("public static global::LaptopDiff.Spec.UNetLayout SpecLayout { get; } = CreateLayout();", source);
+        Assert.DoesNotContain("SpecParser", source);   // the layout is C# data: no YAML at run time
+        Assert.Contains("/// <summary><c>down_blocks.1.resnets.0</c>: ResnetBlock2D, 32 -&gt; 64 channels; 65,984 parameters; not prunable: changes channels 32 -&gt; 64.</summary>\n" +
+                        "        public global::LaptopDiff.Runtime.Blocks.ResnetBlock2D down_blocks_1_resnets_0 => down_blocks_1.Resnets[0];", source);
+        Assert.Contains("new global::LaptopDiff.Spec.LayerInfo(Id: \"conv_in\", Kind: \"ConvIn\", Stage: \"stem\", ParamCount: 1184L, ", source);
         Assert.Contains("Down0Resnet0 => \"down_blocks.0.resnets.0\",", source);
         Assert.Contains("/// <summary><c>down_blocks.1.resnets.0</c>: Resnet in down.1, ", source);
         Assert.Contains("not prunable: changes channels 32 -&gt; 64.</summary>", source);
@@ -100,14 +104,42 @@ public class GeneratedClassTests
             table.Single(r => r.Id == "conv_in"));
         Assert.Equal("", table.Single(r => r.Kind == "OutputHead").KeyPrefix); // conv_norm_out.* and conv_out.*
 
-        // Layout is built at run time from the embedded YAML by the spec library: same layout
+        // the layout emitted as data is the one the spec library builds from the file (less the YAML positions)
         var layout = (UNetLayout)Get(type, "SpecLayout")!;
-        Assert.Equal(expected.StateDictKeys, layout.StateDictKeys);
-        Assert.Equal(expected.Components.Select(c => (c.Id, c.Prunable)), layout.Components.Select(c => (c.Id, c.Prunable)));
+        Assert.Equal(expected with { Spec = expected.Spec.WithoutSources() }, layout);
 
-        // and the constructor hands it to the runtime base
+        // the constructor hands it to the runtime base
         var model = Activator.CreateInstance(type)!;
         Assert.Same(layout, model.GetType().GetProperty("Layout")!.GetValue(model));
+
+        // a typed member for every stage and every module this model has, named after its diffusers key (the stub
+        // runtime's modules carry the key the member asked for)
+        var modules = expected.Components.Where(c => c.Kind is ComponentKind.Resnet or ComponentKind.Transformer or ComponentKind.TransformerBlock
+            or ComponentKind.Downsampler or ComponentKind.Upsampler).ToList();
+        foreach (var c in modules)
+        {
+            var member = type.GetProperty(c.Id.Replace('.', '_'))!;
+            Assert.Equal(c.Kind switch
+            {
+                ComponentKind.Resnet => "ResnetBlock2D", ComponentKind.Transformer => "Transformer2DModel", ComponentKind.TransformerBlock => "BasicTransformerBlock",
+                ComponentKind.Downsampler => "Downsample2D", _ => "Upsample2D",
+            }, member.PropertyType.Name);
+            Assert.Equal(c.Id, member.PropertyType.GetProperty("Key")!.GetValue(member.GetValue(model)));
+        }
+        Assert.Equal(expected.Components.Select(c => c.Stage).Where(s => s.IsBlock).Distinct().Select(s => s.DiffusersName.Replace('.', '_')),
+            type.GetProperties().Where(p => p.PropertyType.Name == "UNetStage").Select(p => p.Name));
+
+        // the Unit enum wherever a unit is named: masks, plan steps, pruned layouts
+        var last = units[^1];
+        var unitValue = Enum.Parse(unitType, last.MemberName);
+        var units1 = Array.CreateInstance(unitType, 1);
+        units1.SetValue(unitValue, 0);
+        var mask = type.GetMethod("Mask")!.Invoke(model, new object[] { units1 })!;
+        Assert.Equal(new[] { last.Id }, (string[])mask.GetType().GetProperty("SkippedIds")!.GetValue(mask)!);
+        Assert.Equal(expected.Steps.ToList().FindIndex(s => expected.Components[s.Component].Id == last.Id), type.GetMethod("StepOf")!.Invoke(model, new[] { unitValue }));
+        var pruned = (UNetLayout)type.GetMethod("WithRemoved")!.Invoke(null, new object[] { units1 })!;
+        Assert.Equal(new[] { last.Id }, pruned.Removed);
+        Assert.Equal(expected.TotalParamCount - last.ParamCount, pruned.TotalParamCount);
     }
 
     [Fact]

@@ -48,19 +48,96 @@ internal static class GeneratorHarness
 {
     public const string SpecFolder = "/specs/";
 
-    /// <summary>The runtime base class as the generated code needs it (the real one lives in LaptopDiff.Runtime).</summary>
+    /// <summary>
+    /// The runtime surface the generated code uses, stubbed (the real one lives in LaptopDiff.Runtime and needs libtorch):
+    /// the base class's constructor, Layout, Plan and Stage, and the module types of the typed members. The stub plan
+    /// records what it is asked, so tests can see what the typed overloads pass on.
+    /// </summary>
     public const string RuntimeStub = """
         namespace LaptopDiff.Runtime
         {
-            /// <summary>Stub of the runtime's U-Net module base (the same constructor and Layout property).</summary>
+            /// <summary>Stub of the runtime's U-Net module base.</summary>
             public class UNet2DCondition
             {
                 /// <summary>Builds the modules of a layout.</summary>
-                public UNet2DCondition(global::LaptopDiff.Spec.UNetLayout layout) => Layout = layout;
+                public UNet2DCondition(global::LaptopDiff.Spec.UNetLayout layout)
+                {
+                    Layout = layout;
+                    Plan = new Execution.ExecutionPlan(layout);
+                }
 
                 /// <summary>The layout it was built from.</summary>
                 public global::LaptopDiff.Spec.UNetLayout Layout { get; }
+
+                /// <summary>The execution plan.</summary>
+                public Execution.ExecutionPlan Plan { get; }
+
+                /// <summary>A stage's modules.</summary>
+                public Blocks.UNetStage Stage(global::LaptopDiff.Spec.StageId stage) => new Blocks.UNetStage(stage);
             }
+        }
+        namespace LaptopDiff.Runtime.Execution
+        {
+            /// <summary>Stub plan.</summary>
+            public sealed class ExecutionPlan
+            {
+                private readonly global::LaptopDiff.Spec.UNetLayout _layout;
+                /// <summary>Stub.</summary>
+                public ExecutionPlan(global::LaptopDiff.Spec.UNetLayout layout) => _layout = layout;
+                /// <summary>The ids it was given.</summary>
+                public UnitMask Mask(params string[] unitIds) => new UnitMask(unitIds);
+                /// <summary>The index of the component's first step.</summary>
+                public int StepOf(string componentId) =>
+                    global::System.Linq.Enumerable.First(global::System.Linq.Enumerable.Where(_layout.Steps, s => _layout.Components[s.Component].Id == componentId)) is var step
+                        ? global::System.Linq.Enumerable.ToList(_layout.Steps).IndexOf(step) : -1;
+            }
+            /// <summary>Stub mask: the ids it skips.</summary>
+            public sealed record UnitMask(string[] SkippedIds);
+        }
+        namespace LaptopDiff.Runtime.Blocks
+        {
+            /// <summary>Stub stage: every module it is asked for, named after where it sits.</summary>
+            public sealed class UNetStage
+            {
+                /// <summary>Stub.</summary>
+                public UNetStage(global::LaptopDiff.Spec.StageId stage)
+                {
+                    var resnets = new global::System.Collections.Generic.Dictionary<int, ResnetBlock2D>();
+                    var attentions = new global::System.Collections.Generic.Dictionary<int, Transformer2DModel>();
+                    for (int i = 0; i < 4; i++)
+                    {
+                        resnets[i] = new ResnetBlock2D($"{stage.DiffusersName}.resnets.{i}");
+                        attentions[i] = new Transformer2DModel($"{stage.DiffusersName}.attentions.{i}");
+                    }
+                    Resnets = resnets;
+                    Attentions = attentions;
+                    Downsamplers = new[] { new Downsample2D($"{stage.DiffusersName}.downsamplers.0") };
+                    Upsamplers = new[] { new Upsample2D($"{stage.DiffusersName}.upsamplers.0") };
+                }
+                /// <summary>Stub.</summary>
+                public global::System.Collections.Generic.IReadOnlyDictionary<int, ResnetBlock2D> Resnets { get; }
+                /// <summary>Stub.</summary>
+                public global::System.Collections.Generic.IReadOnlyDictionary<int, Transformer2DModel> Attentions { get; }
+                /// <summary>Stub.</summary>
+                public global::System.Collections.Generic.IReadOnlyList<Downsample2D> Downsamplers { get; }
+                /// <summary>Stub.</summary>
+                public global::System.Collections.Generic.IReadOnlyList<Upsample2D> Upsamplers { get; }
+            }
+            /// <summary>Stub module.</summary>
+            public sealed record ResnetBlock2D(string Key);
+            /// <summary>Stub module.</summary>
+            public sealed record Transformer2DModel(string Key)
+            {
+                /// <summary>Stub.</summary>
+                public global::System.Collections.Generic.IReadOnlyDictionary<int, BasicTransformerBlock> TransformerBlocks =>
+                    global::System.Linq.Enumerable.ToDictionary(global::System.Linq.Enumerable.Range(0, 10), k => k, k => new BasicTransformerBlock($"{Key}.transformer_blocks.{k}"));
+            }
+            /// <summary>Stub module.</summary>
+            public sealed record BasicTransformerBlock(string Key);
+            /// <summary>Stub module.</summary>
+            public sealed record Downsample2D(string Key);
+            /// <summary>Stub module.</summary>
+            public sealed record Upsample2D(string Key);
         }
         """;
 

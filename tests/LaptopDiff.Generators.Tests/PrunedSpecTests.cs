@@ -41,8 +41,12 @@ public class PrunedSpecTests
         Assert.Contains("public const long PrunableUnitCount = 13L;", source);
         Assert.Contains("/// Pruned from <c>tiny-sd15.unet.yaml</c> (1,106,212 parameters): 3 units with 139,680 parameters (12.6 %) removed.", source);
         Assert.Contains("/// <item><c>mid_block.resnets.1</c></item>", source);
-        Assert.DoesNotContain("MidResnet1", source);
-        Assert.DoesNotContain("\"mid_block.resnets.1\"", source);
+        // removed units have no member, enum value or table row; only the layout data (the full model's components) names them
+        var code = source.Split("/// The layout as data")[0];
+        Assert.DoesNotContain("MidResnet1", code);
+        Assert.DoesNotContain("mid_block_resnets_1", code);
+        Assert.DoesNotContain("\"mid_block.resnets.1\"", code);
+        Assert.Contains("Removed = global::LaptopDiff.Spec.EquatableArray.Of(\"down_blocks.0.attentions.1\", \"mid_block.resnets.1\", \"up_blocks.1.resnets.2\"),", source);
 
         var type = run.Load().GetType("LaptopDiff.Models.TinySd15Pruned")!;
         var members = Enum.GetNames(type.GetNestedType("Unit")!);
@@ -55,11 +59,9 @@ public class PrunedSpecTests
         Assert.DoesNotContain(table, r => RemovedIds.Contains(r.Id));
         Assert.Equal(966532L, table.Sum(r => r.ParamCount));
 
-        // the embedded YAML is the merged full spec with its removals; the runtime layout agrees
-        var yaml = (string)Get(type, "SpecYaml")!;
-        Assert.DoesNotContain("base:", yaml);
-        Assert.Contains("removed:\n  - down_blocks.0.attentions.1\n  - mid_block.resnets.1\n  - up_blocks.1.resnets.2\n", yaml.Replace("\r\n", "\n"));
+        // the layout data is the merged full spec with its removals, as the runtime resolves the overlay file
         var layout = (UNetLayout)Get(type, "SpecLayout")!;
+        Assert.Equal("tiny-sd15.unet.yaml", layout.Spec.Base);
         Assert.Equal(966532L, layout.TotalParamCount);
         Assert.Equal(1106212L, layout.BaseParamCount);
         Assert.Equal(RemovedIds, layout.Removed);
@@ -101,7 +103,7 @@ public class PrunedSpecTests
             new InMemoryText("/b/pruned.unet.yaml", "base: tiny-sd15.unet.yaml\nname: P\nremoved: [mid_block.resnets.1]\n"));
         Assert.Empty(run.Diagnostics);
         Assert.Contains("/// Pruned from <c>tiny-sd15.unet.yaml</c>", run.Source("P.g.cs"));
-        Assert.Contains("# P: tiny-sd15.unet.yaml with 1 unit removed (from pruned.unet.yaml)", run.Source("P.g.cs"));
+        Assert.Contains("Base = \"tiny-sd15.unet.yaml\",", run.Source("P.g.cs"));
     }
 
     [Fact]

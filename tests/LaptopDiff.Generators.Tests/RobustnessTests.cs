@@ -66,7 +66,7 @@ public class RobustnessTests
         Assert.Equal((3, 45), (d.Location.GetLineSpan().StartLinePosition.Line + 1, d.Location.GetLineSpan().StartLinePosition.Character + 1));
 
         d = Fails("name: X\nsample_size: 99999999999999999999999\ndown: [{ type: plain, channels: 32, layers: 1 }]\nmid: { type: none }\nup: [{ type: plain, channels: 32, layers: 2 }]\n");
-        Assert.Equal("'sample_size' in the spec must be an integer, got '99999999999999999999999'", d.GetMessage());
+        Assert.Equal("'sample_size' in the spec must be at most 1048576, got 99999999999999999999999", d.GetMessage());
 
         var run = RunSafely(Yaml("bad.unet.yaml", "name: X\nsample_size: 8\ndown: [{ type: plain, channels: 2000000000, layers: 1 }]\nmid: { type: none }\nup: [{ type: plain, channels: 2000000000, layers: 2 }]\n"));
         Assert.Equal(new[] { "'channels' in down[0] must be at most 1048576, got 2000000000", "'channels' in up[0] must be at most 1048576, got 2000000000" },

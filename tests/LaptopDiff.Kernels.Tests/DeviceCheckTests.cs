@@ -1,3 +1,4 @@
+using LaptopDiff.Kernels.CudaCheck;
 using System.Text.Json;
 
 namespace LaptopDiff.Kernels.Tests;

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace LaptopDiff.Packaging.Tests;
 
 /// <summary>
-/// A new console project in a clean temp folder consumes the packed LaptopDiff package as the README says:
+/// A new console project in a clean temp folder consumes the packed LaptopDiff package as docs/package.md says:
 /// a spec becomes a class, a &lt;LaptopDiffPrune&gt; item a pruned class, the build treats warnings as errors
 /// (generated doc comments included), and the program loads weights and runs both forwards.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class ConsumerProjectTests(LibraryFeed feed, ITestOutputHelper out
     public void NewConsoleProjectUsesGeneratedAndPrunedClasses()
     {
         using var work = new TempFolder("laptopdiff-consumer-");
-        var environment = NuGetEnvironment.Isolated(work.Sub("packages"));
+        var environment = NuGetEnvironment.Isolated(work);
         environment["FEED"] = feed.Path;
         environment["LAPTOPDIFF"] = RepoPaths.Root;
         var shell = new Shell(work.Sub("app"), environment);

@@ -1,13 +1,19 @@
 namespace LaptopDiff.Packaging.Tests;
 
 /// <summary>
-/// The README's "Use it in your project" section, block by block: the consumer test runs these and
-/// <see cref="ReadmeRecipeTests"/> checks that the README shows exactly these blocks. $FEED is the folder the
-/// package was packed into, $LAPTOPDIFF this repository.
+/// docs/package.md ("Use it in your project"), block by block: the packaging tests run these and
+/// <see cref="RecipeDocTests"/> checks that the doc shows exactly these blocks. $FEED is the folder the
+/// package is packed into, $LAPTOPDIFF this repository.
 /// </summary>
 internal static class ConsumerRecipe
 {
+    /// <summary>The doc that holds the recipe, relative to the repository root.</summary>
+    public const string Doc = "docs/package.md";
+
     public const string ProjectName = "UNetApp";
+
+    /// <summary>The pack line, run from the repository root (a fresh clone or a built one).</summary>
+    public const string Pack = "dotnet pack src/LaptopDiff.Package -c Release -o \"$FEED\"";
 
     /// <summary>A bash block, run from an empty folder.</summary>
     public const string Setup = """
@@ -65,6 +71,6 @@ internal static class ConsumerRecipe
         dotnet run
         """;
 
-    /// <summary>The tool's install line (README, "The laptop-diff tool"); $TOOLS is any folder.</summary>
+    /// <summary>The tool's install line ("The laptop-diff tool"); $TOOLS is any folder.</summary>
     public const string ToolInstall = "dotnet tool install laptop-diff --version 0.1.0 --tool-path \"$TOOLS\" --add-source \"$FEED\"";
 }

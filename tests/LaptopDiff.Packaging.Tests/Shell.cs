@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace LaptopDiff.Packaging.Tests;
 
-/// <summary>Runs a bash command line as the README's reader would, with its output and exit code.</summary>
+/// <summary>Runs a bash command line as a reader of the docs would, with its output and exit code.</summary>
 internal sealed class Shell
 {
     // A hang guard only: packing the tool (libtorch inside) took 9.5 min on a 2-core box at load average 30.

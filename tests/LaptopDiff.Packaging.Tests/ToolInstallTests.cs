@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace LaptopDiff.Packaging.Tests;
 
 /// <summary>
-/// The laptop-diff tool installed from a local feed with the README's install line: version, help on every
+/// The laptop-diff tool installed from a local feed with docs/package.md's install line: version, help on every
 /// command, the documented exit codes, inspect's JSON, and a command that runs libtorch from the package.
 /// </summary>
 public sealed class ToolInstallTests(ToolFeed feed, ITestOutputHelper output) : IClassFixture<ToolFeed>
@@ -14,7 +14,7 @@ public sealed class ToolInstallTests(ToolFeed feed, ITestOutputHelper output) : 
     public void InstalledToolRunsInspectAndReportsItsVersion()
     {
         using var work = new TempFolder("laptopdiff-tool-");
-        var environment = NuGetEnvironment.Isolated(work.Sub("packages"));
+        var environment = NuGetEnvironment.Isolated(work);
         environment["FEED"] = feed.Path;
         environment["TOOLS"] = work.Sub("tools");
         var shell = new Shell(work.Sub("run"), environment);

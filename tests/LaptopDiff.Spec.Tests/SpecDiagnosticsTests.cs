@@ -64,6 +64,22 @@ public class SpecDiagnosticsTests
     }
 
     [Fact]
+    public void SpecsAndCriterionFilesShareOneReader()
+    {
+        // a quoted number is a string in YAML as in JSON
+        var quoted = Assert.Single(Load(Valid.Replace("channels: 32, layers: 1", "channels: \"32\", layers: 1")).Diagnostics);
+        Assert.Equal((SpecDiagnosticIds.InvalidValue, "'channels' in down[1] must be an integer, got the string \"32\""), (quoted.Id, quoted.Message));
+        // null and ~ count as absent
+        var missing = Assert.Single(Load(Valid.Replace("sample_size: 8", "sample_size: ~")).Diagnostics);
+        Assert.Equal((SpecDiagnosticIds.MissingKey, "the spec needs 'sample_size'"), (missing.Id, missing.Message));
+        // an unknown key gets the closest known one and the keys in the order they are read, in both kinds of file
+        var typo = Assert.Single(Load(Valid.Replace("groups: 4", "group: 4")).Diagnostics);
+        Assert.Equal("unknown key 'group' in norm; did you mean 'groups'? expected one of: groups, eps, transformer_eps, layer_norm_eps", typo.Message);
+        var json = CriterionReader.Parse("c.json", "{ \"format\": \"laptopdiff.criterion/1\", \"criterion\": \"output_loss\", \"units\": [], \"spec\": { \"name\": \"X\", \"hash\": \"sha256:" + new string('0', 64) + "\", \"nam\": 1 } }").Diagnostics;
+        Assert.Equal("unknown key 'nam' in spec; did you mean 'name'? expected one of: hash, name", Assert.Single(json).Message);
+    }
+
+    [Fact]
     public void GroupsThatDoNotDivideChannelsAreInconsistent()
     {
         var diagnostics = Load(Valid.Replace("groups: 4", "groups: 5")).Diagnostics;

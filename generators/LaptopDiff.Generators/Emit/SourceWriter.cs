@@ -15,13 +15,6 @@ namespace LaptopDiff.Generators.Emit
             return this;
         }
 
-        /// <summary>Text as is, without indentation (a verbatim string's lines).</summary>
-        public SourceWriter Raw(string text)
-        {
-            _text.Append(text);
-            return this;
-        }
-
         /// <summary>Writes the header line (if any) and '{', then indents.</summary>
         public SourceWriter Open(string? header = null)
         {
@@ -35,6 +28,19 @@ namespace LaptopDiff.Generators.Emit
         {
             _indent--;
             return Line(line);
+        }
+
+        /// <summary>One level deeper without a brace (continued argument lists).</summary>
+        public SourceWriter Indent()
+        {
+            _indent++;
+            return this;
+        }
+
+        public SourceWriter Outdent()
+        {
+            _indent--;
+            return this;
         }
 
         public override string ToString() => _text.ToString();

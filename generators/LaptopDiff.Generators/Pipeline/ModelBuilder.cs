@@ -20,8 +20,7 @@ namespace LaptopDiff.Generators.Pipeline
                     // The base's own problems are reported on the base file; here only say it is unusable.
                     var (baseLayout, _) = LayoutBuilder.Build(resolved.BaseSpec, resolved.BasePath ?? "");
                     if (baseLayout == null)
-                        return Failed(resolved, new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
-                            $"base spec '{resolved.Spec.Base}' has errors (reported on {SpecResolver.BaseFileName(resolved.BasePath ?? "")}); fix them first",
+                        return Failed(resolved, new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, $"base spec '{resolved.Spec.Base}' has errors (reported on {SpecResolver.BaseFileName(resolved.BasePath ?? "")}); fix them first",
                             resolved.Path, resolved.Spec.BaseSource.IsKnown ? resolved.Spec.BaseSource : new SourceSpan(1, 1, 1, 1)));
                 }
 
@@ -40,26 +39,12 @@ namespace LaptopDiff.Generators.Pipeline
         private static BuildResult Failed(ResolvedSpec resolved, SpecDiagnostic d) =>
             new BuildResult(resolved.Path, null, new[] { DiagnosticInfo.From(d, resolved.Lines) }.ToEquatableArray());
 
-        private static UNetClassModel ToModel(UNetLayout layout, ResolvedSpec resolved, GeneratorOptions options)
-        {
-            var spec = layout.Spec;
-            var fileName = SpecResolver.BaseFileName(resolved.Path);
-            var baseFile = resolved.BasePath != null ? SpecResolver.BaseFileName(resolved.BasePath) : null;
-            var header = baseFile != null
-                ? $"{spec.Name}: {baseFile} with {layout.Removed.Count} unit{(layout.Removed.Count == 1 ? "" : "s")} removed (from {fileName})"
-                : $"{spec.Name} (from {fileName})";
-            return new UNetClassModel(
+        private static UNetClassModel ToModel(UNetLayout layout, ResolvedSpec resolved, GeneratorOptions options) =>
+            new UNetClassModel(
                 Namespace: options.Namespace,
-                ClassName: GeneratorOptions.Identifier(spec.Name),
-                SpecFileName: fileName,
-                Description: spec.Description,
-                BaseFileName: baseFile,
-                TotalParamCount: layout.TotalParamCount,
-                BaseParamCount: layout.BaseParamCount,
-                RemovedParamCount: layout.RemovedParamCount,
-                RemovedUnits: layout.Removed,
-                SpecYaml: SpecWriter.Write(spec, header),
-                Layers: LayerInfo.TableOf(layout).ToEquatableArray());
-        }
+                ClassName: GeneratorOptions.Identifier(layout.Spec.Name),
+                SpecFileName: SpecResolver.BaseFileName(resolved.Path),
+                BaseFileName: resolved.BasePath != null ? SpecResolver.BaseFileName(resolved.BasePath) : null,
+                Layout: layout with { Spec = layout.Spec.WithoutSources() });
     }
 }

@@ -52,9 +52,9 @@ namespace LaptopDiff.Generators.Pipeline
     internal sealed record PruneOutcome(EquatableArray<ResolvedSpec> Specs, EquatableArray<DiagnosticInfo> Diagnostics)
     {
         /// <summary>
-        /// The solve step: the base spec from the build's specs, the criterion checked against its layout (LD0015), each
-        /// ratio solved by the exact knapsack (LD0016 when unreachable), the overlay YAML built by <see cref="PrunedSpecBuilder"/>
-        /// and resolved on the base exactly as a <c>base:</c> + <c>removed:</c> file would be. Never throws (except for cancellation).
+        /// The solve step: the base spec from the build's specs, then <see cref="FrontierPlanner"/> (the same planner as
+        /// <c>laptop-diff prune</c>) over the item's ratios and names, its diagnostics said in the item's terms and placed in
+        /// the criterion file. Never throws (except for cancellation).
         /// </summary>
         public static PruneOutcome Solve(PruneRequest request, BaseIndex index, CancellationToken ct)
         {
@@ -77,56 +77,27 @@ namespace LaptopDiff.Generators.Pipeline
                     return Fail(diagnostics, request, SpecDiagnosticIds.BaseNotFound, $"{item}: spec {entry.FileName} has errors (reported on it); fix them first");
 
                 ct.ThrowIfCancellationRequested();
-                var mismatch = request.Criterion.CheckAgainst(baseLayout);
-                if (mismatch.Count > 0) return Done(null, diagnostics.Concat(mismatch.Select(d => DiagnosticInfo.From(d, request.Lines))).ToList());
-
-                var ratios = ParseRatios(request, item, diagnostics);
+                var ratios = PruneRatios.Parse(new[] { request.RatiosText }, ';', ',');
                 var names = request.NamesText?.Split(';', ',').Select(n => n.Trim()).Where(n => n.Length > 0).ToList();
-                if (names != null && names.Count != ratios.Count)
-                    return Fail(diagnostics, request, SpecDiagnosticIds.InvalidName,
-                        $"{item}: Names=\"{request.NamesText}\" gives {names.Count} name{(names.Count == 1 ? "" : "s")} for {ratios.Count} ratio{(ratios.Count == 1 ? "" : "s")}; give one class name per ratio, in order");
+                var points = ratios.Select((r, i) => (Ratio: r, Name: names != null && i < names.Count ? names[i] : null))
+                    .Where(x => x.Ratio.Value != null)
+                    .Select(x => new FrontierPoint(x.Ratio.Value!.Value, x.Ratio.Text, x.Name,
+                        request.CriterionPath + "#" + (x.Name ?? "ratio " + x.Ratio.Text), entry.FileName));
+                bool namesFit = names == null || names.Count == ratios.Count;
+                var plan = FrontierPlanner.Plan(baseLayout, entry.Parsed, request.Criterion, request.CriterionHash, namesFit ? points : Enumerable.Empty<FrontierPoint>(), "build time", ct);
+                if (plan.Diagnostics.Count > 0) return Done(null, diagnostics.Concat(plan.Diagnostics.Select(d => DiagnosticInfo.From(d, request.Lines))).ToList());
 
-                var specs = new List<ResolvedSpec>();
-                var classes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                for (int i = 0; i < ratios.Count; i++)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    var (ratio, ratioText) = ratios[i];
-                    if (ratio == null) continue;
-                    var (solution, solveDiagnostics) = KnapsackSolver.TrySolve(baseLayout, request.Criterion, ratio.Value, ratioPath: request.CriterionPath);
-                    if (solution == null)
-                    {
-                        diagnostics.AddRange(solveDiagnostics.Select(d => DiagnosticInfo.From(d with { Message = $"{item} Ratios=\"{request.RatiosText}\": {d.Message}" }, request.Lines)));
-                        continue;
-                    }
-                    string yaml;
-                    try
-                    {
-                        yaml = PrunedSpecBuilder.Build(baseLayout, entry.FileName, solution, request.CriterionHash, ratio.Value, "build time",
-                            names?[i], request.Criterion.Criterion);
-                    }
-                    catch (ArgumentException e)
-                    {
-                        diagnostics.Add(Info(request, SpecDiagnosticIds.InvalidName, $"{item} Names=\"{request.NamesText}\": {e.Message.Split('\n')[0].Replace(" (Parameter 'name')", "")}"));
-                        continue;
-                    }
-                    var virtualPath = request.CriterionPath + "#" + (names?[i] ?? "ratio " + ratioText);
-                    var parsed = SpecParser.Parse(virtualPath, yaml, ct);
-                    var resolved = SpecResolver.Resolve(parsed, _ => entry.Parsed);
-                    if (resolved.Spec == null || resolved.Diagnostics.Count > 0)
-                    {
-                        diagnostics.AddRange(resolved.Diagnostics.Select(d => Info(request, d.Id, $"{item} at ratio {ratioText}: {d.Message}")));
-                        continue;
-                    }
-                    if (classes.TryGetValue(resolved.Spec.Name, out var other))
-                    {
-                        diagnostics.Add(Info(request, SpecDiagnosticIds.DuplicateName,
-                            $"{item}: ratios {other} and {ratioText} both name class '{resolved.Spec.Name}' (names use the truncated percent); use distinct ratios or Names"));
-                        continue;
-                    }
-                    classes.Add(resolved.Spec.Name, ratioText);
-                    specs.Add(new ResolvedSpec(virtualPath, resolved.Spec, entry.Parsed.Spec, entry.Path, LineMap.Empty, EquatableArray<DiagnosticInfo>.Empty));
-                }
+                foreach (var bad in ratios.Where(r => r.Problem != null))
+                    diagnostics.Add(Info(request, SpecDiagnosticIds.InfeasibleRatio, $"{item} Ratios=\"{request.RatiosText}\": {bad.Problem}" +
+                        (bad.Problem!.EndsWith("is not a number", StringComparison.Ordinal) ? "; give fractions such as 0.3;0.5" : "")));
+                if (ratios.Count == 0)
+                    diagnostics.Add(Info(request, SpecDiagnosticIds.InfeasibleRatio, $"{item} has no Ratios; give them as Ratios=\"0.3;0.5\""));
+                if (!namesFit)
+                    return Fail(diagnostics, request, SpecDiagnosticIds.InvalidName,
+                        $"{item}: Names=\"{request.NamesText}\" gives {names!.Count} name{(names.Count == 1 ? "" : "s")} for {ratios.Count} ratio{(ratios.Count == 1 ? "" : "s")}; give one class name per ratio, in order");
+                foreach (var point in plan.Points)
+                    diagnostics.AddRange(point.Diagnostics.Select(d => InItem(request, item, point.Point, d)));
+                var specs = plan.Specs.Select(p => new ResolvedSpec(p.Point.Path, p.Layout.Spec, entry.Parsed.Spec, entry.Path, LineMap.Empty, EquatableArray<DiagnosticInfo>.Empty));
                 return new PruneOutcome(specs.ToEquatableArray(), diagnostics.ToEquatableArray());
             }
             catch (Exception e) when (!(e is OperationCanceledException))
@@ -136,25 +107,17 @@ namespace LaptopDiff.Generators.Pipeline
             }
         }
 
-        /// <summary>Ratios split on ';' or ','; a value that is not a number in (0, 1) is LD0016 (its entry stays, as null, so names keep their order).</summary>
-        private static List<(double? Ratio, string Text)> ParseRatios(PruneRequest request, string item, List<DiagnosticInfo> diagnostics)
+        /// <summary>A planner diagnostic of one point in the item's words, placed in the criterion file.</summary>
+        private static DiagnosticInfo InItem(PruneRequest request, string item, FrontierPoint point, SpecDiagnostic d)
         {
-            var result = new List<(double?, string)>();
-            foreach (var text in request.RatiosText.Split(';', ',').Select(t => t.Trim()).Where(t => t.Length > 0))
+            var message = d.Id switch
             {
-                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var r) || double.IsNaN(r) || double.IsInfinity(r))
-                    diagnostics.Add(Info(request, SpecDiagnosticIds.InfeasibleRatio, $"{item} Ratios=\"{request.RatiosText}\": '{text}' is not a number; give fractions such as 0.3;0.5"));
-                else if (!(r > 0 && r < 1))
-                    diagnostics.Add(Info(request, SpecDiagnosticIds.InfeasibleRatio,
-                        $"{item} Ratios=\"{request.RatiosText}\": pruning ratio {text} must be between 0 and 1, exclusive (the fraction of the U-Net's parameters to remove)"));
-                else if (result.Any(x => x.Item1 == r))
-                    diagnostics.Add(Info(request, SpecDiagnosticIds.InfeasibleRatio, $"{item} Ratios=\"{request.RatiosText}\": ratio {text} is given twice"));
-                else { result.Add((r, text)); continue; }
-                result.Add((null, text));
-            }
-            if (result.Count == 0 && diagnostics.Count == 0)
-                diagnostics.Add(Info(request, SpecDiagnosticIds.InfeasibleRatio, $"{item} has no Ratios; give them as Ratios=\"0.3;0.5\""));
-            return result;
+                SpecDiagnosticIds.InfeasibleRatio => $"{item} Ratios=\"{request.RatiosText}\": {d.Message}",
+                SpecDiagnosticIds.InvalidName => $"{item} Names=\"{request.NamesText}\": {d.Message}",
+                SpecDiagnosticIds.DuplicateName => $"{item}: {d.Message}; use distinct ratios or Names",
+                _ => $"{item} at ratio {point.RatioText}: {d.Message}",
+            };
+            return d.Path == request.CriterionPath ? DiagnosticInfo.From(d with { Message = message }, request.Lines) : Info(request, d.Id, message);
         }
 
         /// <summary>The spec an item names: same full path (folders and case normalised), else the same file name near the criterion.</summary>
@@ -168,7 +131,7 @@ namespace LaptopDiff.Generators.Pipeline
         private static string Normalize(string path) => path.Replace('\\', '/');
 
         private static DiagnosticInfo Info(PruneRequest request, string id, string message) =>
-            DiagnosticInfo.From(new SpecDiagnostic(id, SpecDiagnosticIds.TitleOf(id), message, request.CriterionPath, default), request.Lines);
+            DiagnosticInfo.From(new SpecDiagnostic(id, message, request.CriterionPath, default), request.Lines);
 
         private static PruneOutcome Fail(List<DiagnosticInfo> diagnostics, PruneRequest request, string id, string message)
         {

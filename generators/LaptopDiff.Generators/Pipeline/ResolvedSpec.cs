@@ -25,6 +25,10 @@ namespace LaptopDiff.Generators.Pipeline
 
                 ct.ThrowIfCancellationRequested();
                 var entry = index.Find(spec.Base, file.Path);
+                if (entry == null && spec.Base.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                    return Failed(file, Single(file, spec,
+                        $"base spec '{spec.Base}' is a diffusers config.json: JSON bases are a runtime feature (laptop-diff and the runtime's SpecFiles " +
+                        "read them), the build resolves *.unet.yaml bases only; to compile this spec, convert the base with 'laptop-diff import-diffusers' and name the .unet.yaml"));
                 if (entry?.Parsed is { Success: false })
                     // the base reports its own errors; repeating them here would point into the wrong file
                     return Failed(file, Single(file, spec, $"base spec '{spec.Base}' has errors (reported on {entry.FileName}); fix them first"));
@@ -48,8 +52,7 @@ namespace LaptopDiff.Generators.Pipeline
         private static EquatableArray<DiagnosticInfo> Single(SpecFile file, UNetSpec spec, string message) =>
             new[]
             {
-                DiagnosticInfo.From(new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
-                    message, file.Path, spec.BaseSource.IsKnown ? spec.BaseSource : new SourceSpan(1, 1, 1, 1)), file.Lines),
+                DiagnosticInfo.From(new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, message, file.Path, spec.BaseSource.IsKnown ? spec.BaseSource : new SourceSpan(1, 1, 1, 1)), file.Lines),
             }.ToEquatableArray();
     }
 }

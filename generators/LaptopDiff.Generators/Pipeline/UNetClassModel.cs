@@ -10,20 +10,14 @@ namespace LaptopDiff.Generators.Pipeline
     /// <param name="ClassName">The spec's name, escaped with '@' when it is a C# keyword.</param>
     /// <param name="SpecFileName">The spec's file name, for documentation.</param>
     /// <param name="BaseFileName">File name of the base spec of a pruned model, or null.</param>
-    /// <param name="SpecYaml">The full spec (structure, and removals inline) as YAML, parsed again at run time.</param>
-    /// <param name="Layers">Every component that exists, in execution order (removed units do not).</param>
+    /// <param name="Layout">The expanded spec, emitted as C# data; its spec without YAML positions
+    /// (<see cref="UNetSpec.WithoutSources"/>), so moving text in the file does not regenerate the class.</param>
     internal sealed record UNetClassModel(
         string Namespace,
         string ClassName,
         string SpecFileName,
-        string? Description,
         string? BaseFileName,
-        long TotalParamCount,
-        long BaseParamCount,
-        long RemovedParamCount,
-        EquatableArray<string> RemovedUnits,
-        string SpecYaml,
-        EquatableArray<LayerInfo> Layers)
+        UNetLayout Layout)
     {
         /// <summary>One file per class: <c>Sd15UNet.g.cs</c>.</summary>
         public string HintName => ClassName.TrimStart('@') + ".g.cs";

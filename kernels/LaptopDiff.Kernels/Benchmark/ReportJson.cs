@@ -7,7 +7,6 @@ namespace LaptopDiff.Kernels;
 /// <summary>Source-generated JSON for the reports: works where reflection-based serialisation is off
 /// (trimmed, AOT and file-based apps).</summary>
 [JsonSerializable(typeof(KernelBenchmarkReport))]
-[JsonSerializable(typeof(DeviceCheckReport))]
 internal sealed partial class ReportJson : JsonSerializerContext
 {
     private static JsonSerializerOptions? _relaxed;

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Cli.Commands;
 
@@ -23,7 +25,7 @@ public sealed class ScheduleOptions
     }
 
     /// <summary>The schedule the options name, validated (a bad value is an input error, exit 2).</summary>
-    public NoiseSchedule Read(ParseResult parse) => Sweep.InputChecks.Checked(() => new NoiseSchedule
+    public NoiseSchedule Read(ParseResult parse) => OptionValues.Checked(() => new NoiseSchedule
     {
         Kind = NoiseSchedule.ParseKind(parse.GetValue(Kind)!),
         BetaStart = parse.GetValue(BetaStart),

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,14 +6,14 @@ using static TorchSharp.torch;
 namespace LaptopDiff.Runtime.Blocks;
 
 /// <summary>
-/// Small shared helpers of the blocks: norm factories that initialise their affine parameters
-/// (TorchSharp's <c>GroupNorm</c> allocates them with <c>torch.empty</c>), and activations that work
-/// in place when no gradient is recorded.
+/// Small shared helpers of the blocks: the one way they run a convolution, norm factories that initialise
+/// their affine parameters (TorchSharp's <c>GroupNorm</c> allocates them with <c>torch.empty</c>), and
+/// activations that work in place when no gradient is recorded.
 /// </summary>
 internal static class Ops
 {
-    // Every block is built through these factories: no convolution runs before the oneDNN check.
-    static Ops() => Backends.ConvolutionBackend.EnsureCorrect();
+    /// <summary><paramref name="conv"/> applied to <paramref name="x"/> in the form checked correct on this CPU (<see cref="ConvolutionBackend"/>).</summary>
+    public static Tensor Conv2d(Conv2d conv, Tensor x) => ConvolutionBackend.Conv2d(conv, x);
 
     public static GroupNorm GroupNorm(int groups, int channels, double eps)
     {

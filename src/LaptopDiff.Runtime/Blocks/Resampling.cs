@@ -16,7 +16,7 @@ public sealed class Downsample2D : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>[B,C,H,W] -> [B,C,ceil(H/2),ceil(W/2)].</summary>
-    public override Tensor forward(Tensor x) => conv.forward(x);
+    public override Tensor forward(Tensor x) => Ops.Conv2d(conv, x);
 }
 
 /// <summary>diffusers' <c>Upsample2D</c> with a convolution: nearest-neighbour 2x (or to a given size), then 3x3.</summary>
@@ -39,6 +39,6 @@ public sealed class Upsample2D : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var target = size ?? (2 * x.shape[2], 2 * x.shape[3]);
         var up = nn.functional.interpolate(x, size: new[] { target.H, target.W }, mode: InterpolationMode.Nearest);  // [B,C,H',W']
-        return conv.forward(up).MoveToOuterDisposeScope();
+        return Ops.Conv2d(conv, up).MoveToOuterDisposeScope();
     }
 }

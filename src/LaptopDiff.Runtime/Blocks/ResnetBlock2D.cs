@@ -50,10 +50,10 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor, Tensor>
     public Tensor ForwardActivated(Tensor x, Tensor tembAct)
     {
         using var scope = NewDisposeScope();
-        var h = conv1.forward(Ops.SiluOwned(norm1.forward(x)));                 // [B,Co,H,W]
+        var h = Ops.Conv2d(conv1, Ops.SiluOwned(norm1.forward(x)));             // [B,Co,H,W]
         h.add_(time_emb_proj.forward(tembAct).unsqueeze(-1).unsqueeze(-1));      // + [B,Co,1,1]
-        h = conv2.forward(Ops.SiluOwned(norm2.forward(h)));                      // [B,Co,H,W]
-        h.add_(conv_shortcut is null ? x : conv_shortcut.forward(x));            // residual
+        h = Ops.Conv2d(conv2, Ops.SiluOwned(norm2.forward(h)));                  // [B,Co,H,W]
+        h.add_(conv_shortcut is null ? x : Ops.Conv2d(conv_shortcut, x));        // residual
         return h.MoveToOuterDisposeScope();
     }
 

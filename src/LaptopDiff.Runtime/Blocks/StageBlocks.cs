@@ -21,26 +21,35 @@ public sealed class UNetStage : nn.Module
         IEnumerable<(int Layer, ResnetBlock2D Block)> resnetBlocks, IEnumerable<(int Layer, Transformer2DModel Block)> attentionBlocks)
         : base(name)
     {
+        var resnetList = resnetBlocks.ToList();
+        var attentionList = attentionBlocks.ToList();
         if (hasAttentions)
         {
             attentions = new ModuleDict<Transformer2DModel>();
-            foreach (var (layer, block) in attentionBlocks) attentions.Add((Key(layer), block));
+            foreach (var (layer, block) in attentionList) attentions.Add((Key(layer), block));
         }
         resnets = new ModuleDict<ResnetBlock2D>();
-        foreach (var (layer, block) in resnetBlocks) resnets.Add((Key(layer), block));
+        foreach (var (layer, block) in resnetList) resnets.Add((Key(layer), block));
         if (downsampler != null) downsamplers = new ModuleList<Downsample2D>(downsampler);
         if (upsampler != null) upsamplers = new ModuleList<Upsample2D>(upsampler);
         RegisterComponents();
+        Resnets = resnetList.ToDictionary(r => r.Layer, r => r.Block);
+        Attentions = attentionList.ToDictionary(a => a.Layer, a => a.Block);
+        Downsamplers = downsampler != null ? [downsampler] : [];
+        Upsamplers = upsampler != null ? [upsampler] : [];
     }
 
-    public ResnetBlock2D? Resnet(int layer) => resnets.TryGetValue(Key(layer), out var r) ? r : null;
+    /// <summary><c>resnets.N</c> by layer; a removed unit's layer is absent.</summary>
+    public IReadOnlyDictionary<int, ResnetBlock2D> Resnets { get; }
 
-    public Transformer2DModel? Attention(int layer) =>
-        attentions != null && attentions.TryGetValue(Key(layer), out var a) ? a : null;
+    /// <summary><c>attentions.N</c> by layer (empty for a stage without attention); a removed unit's layer is absent.</summary>
+    public IReadOnlyDictionary<int, Transformer2DModel> Attentions { get; }
 
-    public Downsample2D? Downsampler => downsamplers?[0];
+    /// <summary><c>downsamplers.0</c> of a down stage that has one, else empty.</summary>
+    public IReadOnlyList<Downsample2D> Downsamplers { get; }
 
-    public Upsample2D? Upsampler => upsamplers?[0];
+    /// <summary><c>upsamplers.0</c> of an up stage that has one, else empty.</summary>
+    public IReadOnlyList<Upsample2D> Upsamplers { get; }
 
     private static string Key(int i) => i.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

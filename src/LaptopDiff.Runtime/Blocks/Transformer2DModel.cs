@@ -10,7 +10,7 @@ namespace LaptopDiff.Runtime.Blocks;
 /// <c>transformer_blocks</c>, <c>proj_out</c>, plus the input as residual. The projections are 1x1
 /// convolutions (SD-1.5) or linears (SDXL); both are applied as one matmul over the token layout.
 /// Blocks of a pruned model are absent (holes keep their original index in the key).
-/// The execution plan drives the three phases (<see cref="Enter"/>, <see cref="Block"/>,
+/// The execution plan drives the three phases (<see cref="Enter"/>, each of <see cref="TransformerBlocks"/>,
 /// <see cref="Exit"/>) separately when each block is a pruning unit.
 /// </summary>
 public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
@@ -30,14 +30,16 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
         norm = Ops.GroupNorm(groups, channels, norms.TransformerEps);
         proj_in = MakeProjection(channels, projection);
         transformer_blocks = new ModuleDict<BasicTransformerBlock>();
+        var blocks = new SortedDictionary<int, BasicTransformerBlock>();
         foreach (var k in presentBlocks.OrderBy(k => k))
         {
             if (k < 0 || k >= depth) throw new ArgumentOutOfRangeException(nameof(presentBlocks), $"block {k} is outside 0..{depth - 1}");
-            transformer_blocks.Add((k.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                new BasicTransformerBlock(channels, heads, crossAttentionDim, norms.LayerNormEps)));
+            blocks[k] = new BasicTransformerBlock(channels, heads, crossAttentionDim, norms.LayerNormEps);
+            transformer_blocks.Add((k.ToString(System.Globalization.CultureInfo.InvariantCulture), blocks[k]));
         }
         proj_out = MakeProjection(channels, projection);
         RegisterComponents();
+        TransformerBlocks = blocks;
     }
 
     public int Channels { get; }
@@ -45,20 +47,15 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
     public AttentionProjection Projection { get; }
     public GroupNorm Norm => norm;
 
-    public bool HasBlock(int k) => transformer_blocks.ContainsKey(Key(k));
-
-    public BasicTransformerBlock? GetBlock(int k) => transformer_blocks.TryGetValue(Key(k), out var b) ? b : null;
+    /// <summary><c>transformer_blocks.N</c> by index; a removed block's index is absent.</summary>
+    public IReadOnlyDictionary<int, BasicTransformerBlock> TransformerBlocks { get; }
 
     /// <summary>x [B,C,H,W], context [B,M,Cx] -> [B,C,H,W], running every present block.</summary>
     public override Tensor forward(Tensor x, Tensor context)
     {
         using var scope = NewDisposeScope();
         var tokens = Enter(x);
-        for (int k = 0; k < Depth; k++)
-        {
-            var block = GetBlock(k);
-            if (block != null) tokens = block.forward(tokens, context);
-        }
+        foreach (var block in TransformerBlocks.Values) tokens = block.forward(tokens, context);   // in index order
         return Exit(tokens, x).MoveToOuterDisposeScope();
     }
 
@@ -71,10 +68,6 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
         var tokens = n.permute(0, 2, 3, 1).reshape(b, h * w, c);                  // [B,HW,C]
         return Project(proj_in, tokens).MoveToOuterDisposeScope();                // [B,HW,C]
     }
-
-    /// <summary>Block k on tokens [B,HW,C]; the block must exist.</summary>
-    public Tensor Block(int k, Tensor tokens, Tensor context) =>
-        (GetBlock(k) ?? throw new InvalidOperationException($"transformer block {k} was removed from this model")).forward(tokens, context);
 
     /// <summary>proj_out, back to [B,C,H,W], plus the residual (the transformer's input).</summary>
     public Tensor Exit(Tensor tokens, Tensor residual)
@@ -96,6 +89,4 @@ public sealed class Transformer2DModel : nn.Module<Tensor, Tensor, Tensor>
         Conv2d conv => nn.functional.linear(tokens, conv.weight!.flatten(1), conv.bias),     // weight [C,C,1,1] -> [C,C]
         _ => throw new InvalidOperationException($"unexpected projection {projection.GetType().Name}"),
     };
-
-    private static string Key(int k) => k.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Randomness;
+using LaptopDiff.Runtime.Schedulers;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Calibration;
@@ -25,20 +27,18 @@ public sealed record NoisingSettings
 /// seeded permutation of [0, N) (so t is not tied to the order of the file) and u_j is uniform in [0, 1);
 /// every sample has one fixed t and the N timesteps cover the schedule evenly;</item>
 /// <item>noise eps_j is standard normal from sample j's own stream (<see cref="SeededRandom"/>);</item>
-/// <item>x_t = sqrt(acp_t) x_0 + sqrt(1 - acp_t) eps (<see cref="NoiseSchedule"/>).</item>
+/// <item>x_t = sqrt(acp_t) x_0 + sqrt(1 - acp_t) eps (<see cref="NoiseSchedule.AddNoise"/>).</item>
 /// </list>
 /// </summary>
 public sealed class CalibrationNoising
 {
-    private readonly double[] _alphasCumprod;
     private readonly int[] _timesteps;
 
     public CalibrationNoising(int samples, NoisingSettings settings)
     {
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "need at least one sample");
         Settings = settings;
-        _alphasCumprod = settings.Schedule.Validate().AlphasCumprod();
-        int steps = settings.Schedule.TrainSteps;
+        int steps = settings.Schedule.Validate().TrainSteps;
         var order = new SeededRandom(settings.Seed, RandomPurpose.TimestepOrder, 0).Permutation(samples);
         _timesteps = new int[samples];
         for (int j = 0; j < samples; j++)
@@ -64,22 +64,16 @@ public sealed class CalibrationNoising
         var (x0, context, textEmbeds, timeIds) = set.Slice(start, count);                  // [B,C,H,W], [B,T,D], [B,P], [B,6]
         long perSample = x0.shape.Skip(1).Aggregate(1L, (p, d) => p * d);                 // C*H*W
         var noise = new float[count * perSample];
-        var signal = new float[count];
-        var sigma = new float[count];
         var t = new long[count];
         for (int b = 0; b < count; b++)
         {
             int j = start + b;
             new SeededRandom(Settings.Seed, RandomPurpose.Noise, j).FillNormal(noise.AsSpan((int)(b * perSample), (int)perSample));
-            double acp = _alphasCumprod[_timesteps[j]];
-            signal[b] = (float)Math.Sqrt(acp);
-            sigma[b] = (float)Math.Sqrt(1.0 - acp);
             t[b] = _timesteps[j];
         }
+        var timesteps = tensor(t);                                                          // [B]
         var eps = tensor(noise).reshape(x0.shape);                                          // [B,C,H,W]
-        var a = tensor(signal).reshape(count, 1, 1, 1);                                     // [B,1,1,1]
-        var s = tensor(sigma).reshape(count, 1, 1, 1);
-        var xt = a * x0 + s * eps;                                                          // [B,C,H,W]
-        return new UNetInputs(xt, tensor(t), context, textEmbeds, timeIds);
+        var xt = Settings.Schedule.AddNoise(x0, eps, timesteps);                            // [B,C,H,W]
+        return new UNetInputs(xt, timesteps, context, textEmbeds, timeIds);
     }
 }

@@ -73,7 +73,8 @@ public sealed class CalibrationSet : IDisposable
         for (int i = 0; i < files.Count; i++) CheckHeader(headers[i], layout, files[i]);
         bool labelled = headers[0].Find(CalibrationFormat.Labels) != null;
         if (labelled && conditioner == null)
-            throw new InputException($"calibration set '{path}' holds class 'labels' instead of 'encoder_hidden_states'; it needs a class conditioner (--conditioner FILE) to turn them into states");
+            throw new InputException($"calibration set '{path}' holds class 'labels' instead of 'encoder_hidden_states'; it needs a class conditioner to turn them into states",
+                nameof(conditioner));
         if (labelled && conditioner!.Dim != layout.Spec.CrossAttentionDim)
             throw new InputException($"the class conditioner's width is {conditioner.Dim} but {layout.Spec.Name} has cross_attention_dim {layout.Spec.CrossAttentionDim}");
         string hash = FileDigest.Sha256(files);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;
@@ -31,11 +33,11 @@ public static class SyntheticCalibration
     {
         var spec = layout.Spec;
         int n = options.Samples, size = options.SampleSize ?? spec.SampleSize, tokens = options.Tokens;
-        if (n < 1) throw new ArgumentException($"a calibration set needs at least 1 sample, got {n}");
-        if (tokens < 1) throw new ArgumentException($"--tokens must be at least 1, got {tokens}");
+        if (n < 1) throw new SettingException(nameof(options.Samples), n, "must be at least 1");
+        if (tokens < 1) throw new SettingException(nameof(options.Tokens), tokens, "must be at least 1");
         long down = 1L << spec.Down.Count(s => s.Resample);
         if (size < 1 || size % down != 0)
-            throw new ArgumentException($"the latent size {size} must be a positive multiple of {down} ({spec.Name} downsamples {down}x)");
+            throw new SettingException(nameof(options.SampleSize), size, $"must be a positive multiple of {down} ({spec.Name} downsamples {down}x)");
 
         using var scope = NewDisposeScope();
         var tensors = new List<KeyValuePair<string, Tensor>>

@@ -13,9 +13,12 @@ internal sealed class ClipBpe
     public const string EndOfWord = "</w>";
 
     private readonly BpeTokenizer _bpe;
+    private readonly Dictionary<int, string> _tokens;
+    private static readonly Dictionary<char, byte> ByteOfSymbol = ByteSymbols();
 
     public ClipBpe(IReadOnlyDictionary<string, int> vocabulary, IReadOnlyList<string> merges, IReadOnlyDictionary<string, int> specialTokens)
     {
+        _tokens = vocabulary.ToDictionary(t => t.Value, t => t.Key);
         _bpe = BpeTokenizer.Create(new BpeOptions(vocabulary)
         {
             Merges = merges,
@@ -32,4 +35,37 @@ internal sealed class ClipBpe
     /// </summary>
     public IReadOnlyList<int> Encode(string cleanedText) =>
         _bpe.EncodeToIds(cleanedText, considerPreTokenization: true, considerNormalization: false);
+
+    /// <summary>
+    /// Text of <paramref name="ids"/> as transformers' CLIPTokenizer decodes it: the tokens joined, each end-of-word suffix a
+    /// space, byte symbols back to bytes read as UTF-8 (invalid sequences become U+FFFD), trimmed. (The library's own decoder
+    /// drops the suffix without a space.)
+    /// </summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        var bytes = new List<byte>();
+        foreach (var id in ids)
+        {
+            var token = _tokens.TryGetValue(id, out var t) ? t : throw new ArgumentOutOfRangeException(nameof(ids), id, "not an id of the vocabulary");
+            bool wordEnd = token.EndsWith(EndOfWord, StringComparison.Ordinal);
+            foreach (var symbol in wordEnd ? token[..^EndOfWord.Length] : token)
+                if (ByteOfSymbol.TryGetValue(symbol, out byte b)) bytes.Add(b);
+                else bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(symbol.ToString()));   // special tokens are plain text
+            if (wordEnd) bytes.Add((byte)' ');
+        }
+        return System.Text.Encoding.UTF8.GetString(bytes.ToArray()).Trim();
+    }
+
+    // GPT-2's printable stand-ins for the 256 byte values: printable Latin-1 maps to itself, the rest to U+0100 onwards.
+    private static Dictionary<char, byte> ByteSymbols()
+    {
+        var map = new Dictionary<char, byte>();
+        int next = 0;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            map[(char)(printable ? b : 256 + next++)] = (byte)b;
+        }
+        return map;
+    }
 }

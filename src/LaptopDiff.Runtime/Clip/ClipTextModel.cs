@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,12 +31,16 @@ public sealed class ClipTextModel : nn.Module<Tensor, ClipTextOutput>
         Load(Path.Combine(folder, "config.json"), Path.Combine(folder, WeightsFile), withProjection);
 
     /// <summary>From a config and a weights file (e.g. a variant the pipeline reader chose), in eval mode.</summary>
-    public static ClipTextModel Load(string configPath, string weightsPath, bool? withProjection = null)
+    public static ClipTextModel Load(string configPath, string weightsPath, bool? withProjection = null) =>
+        Load(configPath, SafetensorsSet.Single(weightsPath), withProjection);
+
+    /// <summary>From a config and resolved weights: one file or shards (a pipeline component's <see cref="ComponentWeights.Require"/>).</summary>
+    public static ClipTextModel Load(string configPath, SafetensorsSet weights, bool? withProjection = null)
     {
         var model = new ClipTextModel(ClipTextConfig.Load(configPath, withProjection));
         try
         {
-            ClipWeights.Load(model, weightsPath);
+            ClipWeights.Load(model, weights);
         }
         catch
         {

@@ -53,8 +53,15 @@ public sealed class ClipTokenizer
         ids[0] = BosId;
         for (int i = 0; i < kept; i++) ids[i + 1] = body[i];
         ids[^1] = EosId;
-        return new TokenizedPrompt(ids, kept < body.Count, body.Count + 2);
+        var removed = body.Skip(kept).ToArray();
+        return new TokenizedPrompt(ids, removed.Length > 0, body.Count + 2, removed);
     }
+
+    /// <summary>
+    /// Ids back to text as transformers' <c>decode</c> writes it: the tokens' bytes as UTF-8, each word end
+    /// (<c>&lt;/w&gt;</c>) a space, trimmed; special tokens appear as their strings.
+    /// </summary>
+    public string Decode(IEnumerable<int> ids) => _bpe.Decode(ids);
 
     /// <summary><see cref="Encode"/> padded with <see cref="PadId"/> to exactly <see cref="MaxLength"/> ids.</summary>
     public long[] EncodePadded(string prompt)

@@ -14,14 +14,16 @@ internal static class ClipWeights
 {
     private static readonly HashSet<string> PositionIdKeys = ["text_model.embeddings.position_ids", "vision_model.embeddings.position_ids"];
 
-    public static void Load(nn.Module module, string path)
+    public static void Load(nn.Module module, string path) => Load(module, SafetensorsSet.Single(path));
+
+    /// <summary>From one file or a shard set (a pipeline component's resolved weights, any variant).</summary>
+    public static void Load(nn.Module module, SafetensorsSet weights)
     {
-        var header = SafetensorsFile.ReadHeader(path);
         var expected = module.state_dict().Select(t => new TensorKey(t.Key, t.Value.shape.ToEquatableArray())).ToList();
-        var report = WeightLoader.CheckAgainstKeys(expected, header);
+        var report = WeightReport.Compare(expected, weights);
         var unexpected = report.Unexpected.Where(k => !PositionIdKeys.Contains(k.Name)).ToList();
         if (report.Missing.Count > 0 || report.Mismatched.Count > 0 || unexpected.Count > 0)
-            throw new WeightsException(new WeightReport(path, report.Missing, unexpected, report.Mismatched, report.Matched).Describe());
-        WeightLoader.Load(module, path, strict: false);
+            throw new WeightsException(new WeightReport(weights.Path, report.Missing, unexpected, report.Mismatched, report.Matched).Describe());
+        WeightLoader.Load(module, weights, strict: false);
     }
 }

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Calibration;
 
 namespace LaptopDiff.Runtime.Digits;

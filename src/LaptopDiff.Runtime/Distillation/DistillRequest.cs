@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Training;
 using LaptopDiff.Spec;
 
@@ -19,4 +20,6 @@ public sealed record DistillRequest
     public DistillationOptions Distillation { get; init; } = new();
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
+    /// <summary>What computes the feature loss: the fused kernels by default.</summary>
+    public LossImplementation Kernels { get; init; } = LossImplementation.Auto;
 }

@@ -17,7 +17,7 @@ public enum FeatureKd
 /// sum_k w_k ||F_T^k - F_S^k||^2 / d_k over K feature pairs, d_k = ||F_T^k||^2 (normalized) or 1 (plain
 /// sums; vanilla KD passes w_k / numel_k). Returns a differentiable scalar (gradients reach the student
 /// features only) and, per pair, the squared error and the teacher's squared norm in double, for logs.
-/// The Runtime's <see cref="TorchFeatureLoss"/> composes torch ops; the CLI injects the fused kernel.
+/// <see cref="TorchFeatureLoss"/> composes torch ops; <see cref="KernelFeatureLoss"/> runs the fused kernel.
 /// </summary>
 public interface IFeatureLoss
 {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Diffusers;
@@ -38,6 +39,15 @@ public static class StudentDistillation
             throw new InputException($"student spec {student.Spec.Name} keeps units the teacher lacks: {string.Join(", ", missing)}");
     }
 
+    /// <summary>Distils with the feature loss on <see cref="DistillRequest.Kernels"/> (the fused kernels by default).</summary>
+    public static TrainingOutcome Run(DistillRequest request, CancellationToken cancel, Action<TrainingProgress>? onStep = null, Action<string>? log = null)
+    {
+        using var kernels = LossKernels.Select(request.Kernels);
+        if (kernels != null) log?.Invoke(kernels.ToString());
+        return Run(request, kernels == null ? new TorchFeatureLoss() : new KernelFeatureLoss(kernels.Kernels), cancel, onStep, log);
+    }
+
+    /// <summary>Distils with the given feature loss implementation.</summary>
     public static TrainingOutcome Run(DistillRequest request, IFeatureLoss featureLoss, CancellationToken cancel,
         Action<TrainingProgress>? onStep = null, Action<string>? log = null)
     {
@@ -47,7 +57,8 @@ public static class StudentDistillation
         using var conditioner = request.Conditioner != null ? ClassConditioner.Load(request.Conditioner) : null;
         using var set = CalibrationSet.Load(request.DataPath, request.Teacher, conditioner);
         if (set.Labels is null && conditioner != null)
-            throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; --conditioner is only for sets of class labels");
+            throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; a class conditioner is only for sets of class labels",
+                nameof(request.Conditioner));
 
         using var teacher = new UNet2DCondition(request.Teacher);
         WeightLoader.Load(teacher, request.TeacherWeights, strict: true);

@@ -1,4 +1,4 @@
-using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Randomness;
 
 namespace LaptopDiff.Runtime.Evaluation;
 

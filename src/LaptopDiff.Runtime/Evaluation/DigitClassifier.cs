@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Weights;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,9 +31,9 @@ public sealed class DigitClassifier : nn.Module<Tensor, Tensor>
         if (x.dim() != 4 || x.shape[1] != 1 || x.shape[2] != 32 || x.shape[3] != 32)
             throw new ArgumentException($"the digit classifier takes [N,1,32,32], got {Shapes.Format(x.shape)}", nameof(x));
         using var scope = NewDisposeScope();
-        var h = nn.functional.max_pool2d(nn.functional.relu(conv1.forward(x)), 2);
-        h = nn.functional.max_pool2d(nn.functional.relu(conv2.forward(h)), 2);
-        h = nn.functional.max_pool2d(nn.functional.relu(conv3.forward(h)), 2);
+        var h = nn.functional.max_pool2d(nn.functional.relu(Ops.Conv2d(conv1, x)), 2);
+        h = nn.functional.max_pool2d(nn.functional.relu(Ops.Conv2d(conv2, h)), 2);
+        h = nn.functional.max_pool2d(nn.functional.relu(Ops.Conv2d(conv3, h)), 2);
         return nn.functional.relu(fc.forward(h.flatten(1))).MoveToOuterDisposeScope();
     }
 

@@ -1,4 +1,4 @@
-using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Randomness;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Evaluation;

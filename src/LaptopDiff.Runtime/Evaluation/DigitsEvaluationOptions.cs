@@ -1,5 +1,6 @@
-using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Runtime.Evaluation;
 
@@ -19,10 +20,10 @@ public sealed record DigitsEvaluationOptions
 
     public void Validate()
     {
-        if (SamplesPerClass < 2) throw new ArgumentException($"--samples-per-class must be at least 2, got {SamplesPerClass}");
-        if (Batch < 1) throw new ArgumentException($"--batch must be at least 1, got {Batch}");
-        if (MseSamples < 2) throw new ArgumentException($"--mse-samples must be at least 2, got {MseSamples}");
-        if (!(GuidanceScale >= 0)) throw new ArgumentException($"--guidance must be >= 0, got {GuidanceScale}");
+        if (SamplesPerClass < 2) throw new SettingException(nameof(SamplesPerClass), SamplesPerClass, "must be at least 2");
+        if (Batch < 1) throw new SettingException(nameof(Batch), Batch, "must be at least 1");
+        if (MseSamples < 2) throw new SettingException(nameof(MseSamples), MseSamples, "must be at least 2");
+        if (!(GuidanceScale >= 0)) throw new SettingException(nameof(GuidanceScale), GuidanceScale, "must be >= 0");
         _ = new Sampling.DdimSampler(Schedule, Steps);
     }
 }

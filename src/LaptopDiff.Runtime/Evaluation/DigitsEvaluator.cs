@@ -3,6 +3,7 @@ using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Digits;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Sampling;
 using static TorchSharp.torch;
 
@@ -122,7 +123,6 @@ public sealed class DigitsEvaluator : IDisposable
         using var noGrad = no_grad();
         int n = Math.Min(Options.MseSamples, _heldOut.Count);
         var timesteps = new CalibrationNoising(n, new NoisingSettings { Seed = Options.Seed, Schedule = Options.Schedule }).Timesteps;
-        var acp = Options.Schedule.AlphasCumprod();
         using var x0All = _heldOut.ToModelInput();
         var perSample = new double[n];
         for (int j = 0; j < n; j++)
@@ -132,7 +132,7 @@ public sealed class DigitsEvaluator : IDisposable
             var noise = new float[MnistDigits.ModelSide * MnistDigits.ModelSide];
             new SeededRandom(Options.Seed, RandomPurpose.Noise, j).FillNormal(noise);
             long t = timesteps[j];
-            var xt = Math.Sqrt(acp[t]) * x0All.narrow(0, j, 1) + Math.Sqrt(1 - acp[t]) * tensor(noise).reshape(1, 1, MnistDigits.ModelSide, MnistDigits.ModelSide);
+            var xt = Options.Schedule.AddNoise(x0All.narrow(0, j, 1), tensor(noise).reshape(1, 1, MnistDigits.ModelSide, MnistDigits.ModelSide), tensor(new[] { t }));
             var label = _heldOut.Labels.narrow(0, j, 1);
             var diff = model(xt, t, conditioner.forward(label)) - teacher(xt, t, teacherConditioner.forward(label));
             perSample[j] = diff.square().mean().item<float>();

@@ -1,13 +1,13 @@
 namespace LaptopDiff.Runtime.Pipelines;
 
-/// <summary>A component a pipeline class needs: its name in <c>model_index.json</c> and the class it must be.</summary>
-/// <param name="ClassName">The one accepted class; null for the scheduler, where any diffusers scheduler class is.</param>
-internal sealed record ComponentSlot(string Name, ComponentKind Kind, string Library, string? ClassName)
+/// <summary>A component a pipeline class needs: its name in <c>model_index.json</c> and the classes it may be.</summary>
+/// <param name="ClassNames">The accepted classes; empty for the scheduler, where any diffusers scheduler class is.</param>
+internal sealed record ComponentSlot(string Name, ComponentKind Kind, string Library, IReadOnlyList<string> ClassNames)
 {
-    public string Expected => ClassName is null ? $"a {Library} scheduler class (e.g. DDIMScheduler)" : $"{Library} {ClassName}";
+    public string Expected => ClassNames.Count == 0 ? $"a {Library} scheduler class (e.g. DDIMScheduler)" : $"{Library} {string.Join(" or ", ClassNames)}";
 
     public bool Accepts(string library, string className) => library == Library &&
-        (ClassName is null ? className.EndsWith("Scheduler", StringComparison.Ordinal) : className == ClassName);
+        (ClassNames.Count == 0 ? className.EndsWith("Scheduler", StringComparison.Ordinal) : ClassNames.Contains(className));
 }
 
 /// <summary>
@@ -17,13 +17,16 @@ internal sealed record ComponentSlot(string Name, ComponentKind Kind, string Lib
 internal sealed record PipelineDefinition(
     PipelineKind Kind, string ClassName, IReadOnlyList<ComponentSlot> Components, IReadOnlyList<string> Unused, IReadOnlyList<string> Options)
 {
+    // Folders name the fast tokenizer class too; both save vocab.json and merges.txt, which is what LaptopDiff reads.
+    private static readonly string[] Tokenizers = ["CLIPTokenizer", "CLIPTokenizerFast"];
+
     private static readonly ComponentSlot[] Sd =
     [
-        new("unet", ComponentKind.UNet, "diffusers", "UNet2DConditionModel"),
-        new("vae", ComponentKind.Vae, "diffusers", "AutoencoderKL"),
-        new("text_encoder", ComponentKind.TextEncoder, "transformers", "CLIPTextModel"),
-        new("tokenizer", ComponentKind.Tokenizer, "transformers", "CLIPTokenizer"),
-        new("scheduler", ComponentKind.Scheduler, "diffusers", null),
+        new("unet", ComponentKind.UNet, "diffusers", ["UNet2DConditionModel"]),
+        new("vae", ComponentKind.Vae, "diffusers", ["AutoencoderKL"]),
+        new("text_encoder", ComponentKind.TextEncoder, "transformers", ["CLIPTextModel"]),
+        new("tokenizer", ComponentKind.Tokenizer, "transformers", Tokenizers),
+        new("scheduler", ComponentKind.Scheduler, "diffusers", []),
     ];
 
     public const string RequiresSafetyChecker = "requires_safety_checker";
@@ -36,8 +39,8 @@ internal sealed record PipelineDefinition(
         new(PipelineKind.StableDiffusionXL, "StableDiffusionXLPipeline",
             [
                 .. Sd,
-                new("text_encoder_2", ComponentKind.TextEncoderWithProjection, "transformers", "CLIPTextModelWithProjection"),
-                new("tokenizer_2", ComponentKind.Tokenizer, "transformers", "CLIPTokenizer"),
+                new("text_encoder_2", ComponentKind.TextEncoderWithProjection, "transformers", ["CLIPTextModelWithProjection"]),
+                new("tokenizer_2", ComponentKind.Tokenizer, "transformers", Tokenizers),
             ],
             ["feature_extractor", "image_encoder"], [ForceZerosForEmptyPrompt]),
     ];

@@ -110,6 +110,7 @@ public sealed class PipelineFolder
             bool exists = System.IO.Directory.Exists(folder);
             if (!exists && (slot.Kind != ComponentKind.Tokenizer || needsTokenizers))
                 throw new PipelineException($"component '{slot.Name}' ({declared.ClassName}) is listed in {ModelIndex.FileName} but the folder {folder} does not exist.");
+            if (exists && slot.Kind == ComponentKind.Tokenizer && needsTokenizers) CheckTokenizerFiles(slot.Name, declared.ClassName, folder);
             var component = new PipelineComponent(slot.Name, slot.Kind, declared.Library, declared.ClassName, folder, exists, null);
             if (component.ConfigPath is { } config && !File.Exists(config))
                 throw new PipelineException($"component '{slot.Name}' ({declared.ClassName}): its config {config} does not exist.");
@@ -119,6 +120,18 @@ public sealed class PipelineFolder
         }
         return new PipelineFolder(dir, index, definition, variant, components, unused);
     }
+
+    // Both CLIP tokenizer classes save vocab.json and merges.txt; a fast tokenizer saved as tokenizer.json alone is not read.
+    private static void CheckTokenizerFiles(string name, string className, string folder)
+    {
+        var missing = TokenizerFiles.Where(f => !File.Exists(Path.Combine(folder, f))).ToList();
+        if (missing.Count == 0) return;
+        var onlyJson = File.Exists(Path.Combine(folder, "tokenizer.json")) ? " (it has tokenizer.json, which LaptopDiff does not read)" : "";
+        throw new PipelineException($"component '{name}' ({className}): its folder {folder} has no {string.Join(" or ", missing)}{onlyJson}; " +
+                                    $"LaptopDiff reads CLIP's tokenizer from {string.Join(" and ", TokenizerFiles)}, as transformers' save_pretrained writes them.");
+    }
+
+    private static readonly string[] TokenizerFiles = ["vocab.json", "merges.txt"];
 
     private static string WeightsBaseName(string library) =>
         library == "transformers" ? ComponentWeights.TransformersBaseName : ComponentWeights.DiffusersBaseName;

@@ -8,7 +8,8 @@ namespace LaptopDiff.Runtime.Pruning;
 /// <summary>Callbacks of a running sweep.</summary>
 public sealed record SweepHooks
 {
-    /// <summary>The loss reduction; the plain TorchSharp one when null.</summary>
+    /// <summary>The loss reduction; when null, <see cref="SweepRunner"/> picks it from <see cref="SweepRequest.Kernels"/> and
+    /// <see cref="AblationSweep.Run"/> takes the plain TorchSharp one.</summary>
     public IAblationLossReducer? Reducer { get; init; }
     /// <summary>Called after every group of ablations with the updated record (the runner saves the partial file here).</summary>
     public Action<SweepRecord>? Checkpoint { get; init; }

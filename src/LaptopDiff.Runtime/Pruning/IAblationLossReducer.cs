@@ -4,9 +4,8 @@ namespace LaptopDiff.Runtime.Pruning;
 
 /// <summary>
 /// Reduces A ablated outputs against the teacher's to per-(ablation, sample) sums of squared error,
-/// accumulated in double. The CLI plugs in the fused kernels (<c>LaptopDiff.Kernels.AblationLossAccumulator</c>);
-/// <see cref="TorchLossReducer"/> is the plain reference. The runtime does not reference the kernels
-/// project, so the choice is injected.
+/// accumulated in double. <see cref="KernelLossReducer"/> runs the fused kernels (the sweep's default, see
+/// <see cref="SweepRequest.Kernels"/>); <see cref="TorchLossReducer"/> is the plain reference.
 /// </summary>
 public interface IAblationLossReducer
 {

@@ -1,4 +1,5 @@
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Inputs;
 
 namespace LaptopDiff.Runtime.Pruning;
 
@@ -33,8 +34,8 @@ public sealed record SweepOptions
 
     public SweepOptions Validate()
     {
-        if (BatchSize < 1) throw new ArgumentException($"--batch must be at least 1, got {BatchSize}");
-        if (AblationsPerForward < 1) throw new ArgumentException($"--ablations-per-forward must be at least 1, got {AblationsPerForward}");
+        if (BatchSize < 1) throw new SettingException(nameof(BatchSize), BatchSize, "must be at least 1");
+        if (AblationsPerForward < 1) throw new SettingException(nameof(AblationsPerForward), AblationsPerForward, "must be at least 1");
         Noising.Schedule.Validate();
         return this;
     }

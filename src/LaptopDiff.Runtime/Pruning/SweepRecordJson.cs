@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Runtime.Pruning;
 

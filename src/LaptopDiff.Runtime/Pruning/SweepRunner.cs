@@ -1,4 +1,5 @@
 using System.Globalization;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
@@ -15,19 +16,23 @@ public sealed record SweepRequest
     /// <summary>The criterion file; the partial and the record go next to it (<see cref="SweepFiles"/>).</summary>
     public required string OutputPath { get; init; }
     public SweepOptions Options { get; init; } = new();
+    /// <summary>What reduces the losses when <see cref="SweepHooks.Reducer"/> does not say: the fused kernels by default.</summary>
+    public LossImplementation Kernels { get; init; } = LossImplementation.Auto;
     /// <summary>The criterion's <c>created</c> value; the current UTC time when null.</summary>
     public string? Created { get; init; }
 }
 
 /// <summary>The result of a finished sweep, and what this run did.</summary>
+/// <param name="Reduction">What reduced the losses (<see cref="IAblationLossReducer.Name"/>).</param>
 public sealed record SweepOutcome(CriterionFile Criterion, SweepRecord Record, string CriterionPath, string RecordPath,
-    int UnitsResumed, long TeacherForwardsThisRun, long AblatedForwardsThisRun, double SecondsThisRun);
+    int UnitsResumed, long TeacherForwardsThisRun, long AblatedForwardsThisRun, double SecondsThisRun, string Reduction);
 
 /// <summary>
 /// A sweep from files to files: checks every input before the model is built (spec, weights keys,
 /// calibration shapes, a partial's identity: each problem an input error with nothing written), resumes
 /// from <c>CRITERION.json.partial</c> when it matches, saves it after every group of ablations, and at the
-/// end writes the criterion and the record and deletes the partial.
+/// end writes the criterion and the record and deletes the partial. Losses are reduced by the request's
+/// <see cref="SweepRequest.Kernels"/> unless the hooks bring a reducer.
 /// </summary>
 public static class SweepRunner
 {
@@ -64,6 +69,10 @@ public static class SweepRunner
             log?.Invoke($"resuming from {partialPath}: {resumed} of {record.Losses.Count} units complete, " +
                         $"{record.Losses.Values.Sum(l => l.Count(v => v is not null))} of {record.Losses.Count * set.Count} (unit, sample) losses measured");
 
+        using var kernels = hooks.Reducer == null ? LossKernels.Select(request.Kernels) : null;
+        var reducer = hooks.Reducer ?? (kernels == null ? new TorchLossReducer() : new KernelLossReducer(kernels.Kernels));
+        if (kernels != null) log?.Invoke(kernels.ToString());
+
         using var model = new UNet2DCondition(layout);
         WeightLoader.Load(model, request.WeightsPath, strict: true);
         model.eval();
@@ -73,6 +82,7 @@ public static class SweepRunner
         var userCheckpoint = hooks.Checkpoint;
         AblationSweep.Run(model, set, record, options, hooks with
         {
+            Reducer = reducer,
             Checkpoint = r =>
             {
                 SweepFiles.WriteText(partialPath, SweepRecordJson.Write(r));
@@ -86,7 +96,7 @@ public static class SweepRunner
         SweepFiles.WriteText(request.OutputPath, CriterionWriter.Write(criterion));
         File.Delete(partialPath);
         return new SweepOutcome(criterion, record, request.OutputPath, recordPath, resumed,
-            record.TeacherForwards - teacherBefore, record.AblatedForwards - ablatedBefore, record.ElapsedSeconds - secondsBefore);
+            record.TeacherForwards - teacherBefore, record.AblatedForwards - ablatedBefore, record.ElapsedSeconds - secondsBefore, reducer.Name);
     }
 
     /// <summary>The partial file's record when it belongs to this sweep; otherwise a clear refusal.</summary>
@@ -98,7 +108,8 @@ public static class SweepRunner
         if (differences.Count > 0)
             throw new InputException(
                 $"'{partialPath}' holds a partial sweep with other settings, so it cannot be resumed: {string.Join("; ", differences)}. " +
-                "Rerun with the settings it was started with, write to another --output, or delete the partial file to start over.");
+                "Rerun with the settings it was started with, write to another output file, or delete the partial file to start over.",
+                nameof(SweepRequest.OutputPath));
         // current paths (files may have moved), the partial's measurements and counters
         return new SweepRecord(identity, units, partial.Losses)
         {

@@ -1,15 +1,17 @@
-using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Randomness;
+using LaptopDiff.Runtime.Schedulers;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Sampling;
 
 /// <summary>
-/// Deterministic DDIM (Song et al. 2021, eta = 0) over a DDPM training schedule, with classifier-free guidance:
-/// eps = eps_u + g (eps_c - eps_u), the conditional and unconditional halves in one batched forward.
-/// Timesteps are "leading" (diffusers' default): t_k = k * T / steps for k = steps-1 .. 0, so 25 steps over
-/// T = 1000 visit 960, 920, ..., 0. The last step goes to acp = 1 (the clean image), and the predicted x_0 is
-/// clipped to [-1, 1] (pixel-space images), as diffusers' DDIMScheduler does with clip_sample / set_alpha_to_one.
+/// The digits demo's pixel-space sampler: <see cref="DdimScheduler"/> (eta = 0) over a DDPM training schedule, with
+/// classifier-free guidance: eps = eps_u + g (eps_c - eps_u), the conditional and unconditional halves in one
+/// batched forward. Leading timesteps without offset, t_k = k * (T // steps) for k = steps-1 .. 0 (25 steps over
+/// T = 1000 visit 960, 920, ..., 0); the last step goes to acp = 1 (<c>set_alpha_to_one</c>), and the predicted x_0 is
+/// clipped to [-1, 1] with eps re-derived from it (<c>use_clipped_model_output</c>, GLIDE's choice), so x_prev
+/// lies on the DDIM path through the clipped x_0.
 /// Starting noise of sample j is drawn from its own seeded stream (seed, j), so it does not depend on the batch.
 /// </summary>
 public sealed class DdimSampler
@@ -17,21 +19,19 @@ public sealed class DdimSampler
     /// <summary>Separates the sampler's noise streams from training's and calibration's (see <see cref="RandomPurpose"/>).</summary>
     public const ulong NoisePurpose = 41;
 
-    private readonly double[] _alphasCumprod;
+    private readonly DdimScheduler _scheduler;
 
     public DdimSampler(NoiseSchedule schedule, int steps = 25, bool clipSample = true)
     {
-        _alphasCumprod = schedule.Validate().AlphasCumprod();
-        if (steps < 1 || steps > schedule.TrainSteps)
-            throw new ArgumentException($"DDIM steps must be in 1..{schedule.TrainSteps} (the schedule's timesteps), got {steps}");
-        Steps = steps;
-        ClipSample = clipSample;
-        int ratio = schedule.TrainSteps / steps;
-        Timesteps = Enumerable.Range(0, steps).Select(k => (long)k * ratio).Reverse().ToArray();
+        _scheduler = new DdimScheduler(new DdimOptions
+        {
+            Schedule = schedule.Validate(), Prediction = PredictionType.Epsilon, Spacing = TimestepSpacing.Leading, StepsOffset = 0,
+            ClipSample = clipSample, ClipSampleRange = 1.0, SetAlphaToOne = true, UseClippedModelOutput = clipSample,
+        });
+        _scheduler.SetTimesteps(steps);
+        Timesteps = _scheduler.Timesteps.Select(t => (long)t).ToArray();
     }
 
-    public int Steps { get; }
-    public bool ClipSample { get; }
     /// <summary>The visited training timesteps, descending.</summary>
     public IReadOnlyList<long> Timesteps { get; }
 
@@ -44,23 +44,8 @@ public sealed class DdimSampler
         return tensor(data).reshape(count, channels, size, size);
     }
 
-    /// <summary>
-    /// One DDIM update from x_t (timestep <paramref name="t"/>) to x_prev (timestep <paramref name="prevT"/>, or the
-    /// clean image when negative): x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), x_prev = sqrt(a_prev) x0 + sqrt(1 - a_prev) eps.
-    /// </summary>
-    public Tensor Step(Tensor x, Tensor eps, long t, long prevT)
-    {
-        using var scope = NewDisposeScope();
-        double a = _alphasCumprod[t], aPrev = prevT >= 0 ? _alphasCumprod[prevT] : 1.0;
-        var x0 = (x - Math.Sqrt(1 - a) * eps) / Math.Sqrt(a);
-        if (ClipSample)
-        {
-            x0 = x0.clamp(-1, 1);
-            // keep eps consistent with the clipped x0, as diffusers does, so x_prev lies on the same DDIM path
-            eps = (x - Math.Sqrt(a) * x0) / Math.Sqrt(1 - a);
-        }
-        return (Math.Sqrt(aPrev) * x0 + Math.Sqrt(1 - aPrev) * eps).MoveToOuterDisposeScope();
-    }
+    /// <summary>One DDIM update of x (at step <paramref name="stepIndex"/>'s timestep) with the (guided) noise prediction <paramref name="eps"/>.</summary>
+    public Tensor Step(Tensor x, Tensor eps, int stepIndex) => _scheduler.Step(eps, stepIndex, x);
 
     /// <summary>
     /// Runs the whole chain from <paramref name="noise"/> [B,C,H,W] with conditional states <paramref name="cond"/> [B,T,D]
@@ -79,7 +64,7 @@ public sealed class DdimSampler
         var x = noise.alias();
         for (int k = 0; k < Timesteps.Count; k++)
         {
-            long t = Timesteps[k], prev = k + 1 < Timesteps.Count ? Timesteps[k + 1] : -1;
+            long t = Timesteps[k];
             using var stepScope = NewDisposeScope();
             Tensor eps;
             if (guided)
@@ -89,7 +74,7 @@ public sealed class DdimSampler
                 eps = epsU + guidanceScale * (epsC - epsU);
             }
             else eps = predict(x, t, both);
-            x = Step(x, eps, t, prev).MoveToOuterDisposeScope();
+            x = Step(x, eps, k).MoveToOuterDisposeScope();
             progress?.Report(k + 1);
         }
         return x.MoveToOuterDisposeScope();

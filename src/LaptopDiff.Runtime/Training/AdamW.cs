@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -35,17 +36,41 @@ public sealed class AdamW : IDisposable
         double correction1 = 1 - Math.Pow(_beta1, StepCount);
         double correction2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, StepCount));
         using var noGrad = no_grad();
+        using var scalars = new StepScalars(_beta1, _beta2, correction2Sqrt, _eps, 1 - lr * _weightDecay, -lr / correction1);
         for (int i = 0; i < _params.Count; i++)
         {
             var p = _params[i].Param;
             var g = p.grad;
             if (g is null) continue;
             using var scope = NewDisposeScope();
-            if (_weightDecay != 0) p.mul_(1 - lr * _weightDecay);
-            _m[i].mul_(_beta1).add_(g, alpha: 1 - _beta1);
-            _v[i].mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);
-            var denom = _v[i].sqrt().div_(correction2Sqrt).add_(_eps);
-            p.addcdiv_(_m[i], denom, value: -lr / correction1);
+            if (_weightDecay != 0) p.mul_(scalars.Decay);
+            _m[i].mul_(scalars.Beta1).add_(g, alpha: scalars.OneMinusBeta1);
+            _v[i].mul_(scalars.Beta2).addcmul_(g, g, value: scalars.OneMinusBeta2);
+            var denom = _v[i].sqrt().div_(scalars.Correction2Sqrt).add_(scalars.Eps, scalars.One);
+            p.addcdiv_(_m[i], denom, value: scalars.StepSize);
+        }
+    }
+
+    /// <summary>
+    /// The step's scalars, made once and alive until the step ends. TorchSharp's scalar overloads pass
+    /// <c>Scalar.Handle</c> to native code without keeping the Scalar alive, so an implicit double-to-Scalar
+    /// temporary can be finalized while libtorch still reads it (seen once as an invalid scalar in this loop).
+    /// </summary>
+    private sealed class StepScalars(double beta1, double beta2, double correction2Sqrt, double eps, double decay, double stepSize) : IDisposable
+    {
+        public Scalar Beta1 { get; } = beta1.ToScalar();
+        public Scalar OneMinusBeta1 { get; } = (1 - beta1).ToScalar();
+        public Scalar Beta2 { get; } = beta2.ToScalar();
+        public Scalar OneMinusBeta2 { get; } = (1 - beta2).ToScalar();
+        public Scalar Correction2Sqrt { get; } = correction2Sqrt.ToScalar();
+        public Scalar Eps { get; } = eps.ToScalar();
+        public Scalar One { get; } = 1.0.ToScalar();
+        public Scalar Decay { get; } = decay.ToScalar();
+        public Scalar StepSize { get; } = stepSize.ToScalar();
+
+        public void Dispose()
+        {
+            foreach (var s in new[] { Beta1, OneMinusBeta1, Beta2, OneMinusBeta2, Correction2Sqrt, Eps, One, Decay, StepSize }) s.Dispose();
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Clip;
+using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Pipelines;
 using LaptopDiff.Runtime.Weights;
@@ -17,12 +18,29 @@ public sealed record PipelineTrainRequest
     /// <summary>The trajectory; its noise schedule is replaced by the folder's scheduler config.</summary>
     public required TrainingOptions Options { get; init; }
     public bool TrainTextEncoder { get; init; }
+    /// <summary>
+    /// Train the text encoder alone (no U-Net) on the caption-to-latent loss (<see cref="CaptionLatentObjective"/>): the
+    /// first stage of a text encoder trained from scratch; the U-Net is then trained against it frozen. Implies
+    /// <see cref="TrainTextEncoder"/>.
+    /// </summary>
+    public bool TextEncoderOnly { get; init; }
+    /// <summary>The loss of a <see cref="TextEncoderOnly"/> run.</summary>
+    public CaptionLoss CaptionLoss { get; init; } = CaptionLoss.Contrastive;
     /// <summary>Up to this many random vocabulary tokens inserted in each caption (<see cref="CaptionTokens"/>); text encoder runs only.</summary>
     public int FillerTokens { get; init; }
     /// <summary>Weight of the caption-to-latent auxiliary loss (<see cref="CaptionLatentHead"/>); 0 = none. Text encoder runs only.</summary>
     public double CaptionAuxWeight { get; init; }
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
+}
+
+/// <summary>How a text encoder trained alone learns from captions and clean latents (<see cref="CaptionLatentObjective"/>).</summary>
+public enum CaptionLoss
+{
+    /// <summary>CLIP's contrastive loss against a tiny latent encoder (<see cref="CaptionLatentContrast"/>).</summary>
+    Contrastive,
+    /// <summary>Regression of the clean latents from the states (<see cref="CaptionLatentHead"/>).</summary>
+    Latent,
 }
 
 /// <summary>
@@ -48,7 +66,8 @@ public static class PipelineTraining
         if (!(request.CaptionAuxWeight >= 0)) throw new ArgumentException($"the auxiliary weight must be >= 0, got {request.CaptionAuxWeight}");
         var layout = folder.BuildUNetLayout();
         using var set = CalibrationSet.Load(request.DataPath, layout);
-        if (request.TrainTextEncoder && set.InputIds is null)
+        bool trainTextEncoder = request.TrainTextEncoder || request.TextEncoderOnly;
+        if (trainTextEncoder && set.InputIds is null)
             throw new InputException($"training set '{request.DataPath}' has no input_ids; training the text encoder needs the captions' token ids (make the set from captioned images)");
         using var unet = folder.LoadUNet();
         using var textEncoder = PipelineModels.LoadTextEncoder(folder);
@@ -61,19 +80,26 @@ public static class PipelineTraining
             ["unet"] = FileDigest.Sha256(folder.UNet.Weights!.Require().Files.Select(f => f.Path)),
             ["text_encoder"] = FileDigest.Sha256(folder.TextEncoder.Weights!.Require().Files.Select(f => f.Path)),
             ["data"] = set.Hash,
-            ["train_text_encoder"] = request.TrainTextEncoder ? "yes" : "no",
+            ["train_text_encoder"] = request.TextEncoderOnly ? "only" : trainTextEncoder ? "yes" : "no",
             ["filler_tokens"] = request.FillerTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["caption_loss"] = request.TextEncoderOnly ? request.CaptionLoss.ToString() : "",
             ["caption_aux"] = request.CaptionAuxWeight.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         }));
         ITrainingObjective objective;
         CaptionTokens? captions = null;
-        using var head = request.TrainTextEncoder && request.CaptionAuxWeight > 0
+        using var head = (request.TextEncoderOnly && request.CaptionLoss == CaptionLoss.Latent) || (!request.TextEncoderOnly && trainTextEncoder && request.CaptionAuxWeight > 0)
             ? new CaptionLatentHead(textEncoder.Config.HiddenSize, set.Latents.shape.Skip(1).ToArray())
             : null;
         if (head != null) SeededInitialization.Apply(head, options.Seed + 3);
-        if (request.TrainTextEncoder)
+        using var contrast = request.TextEncoderOnly && request.CaptionLoss == CaptionLoss.Contrastive
+            ? new CaptionLatentContrast(textEncoder.Config.HiddenSize, set.Latents.shape.Skip(1).ToArray())
+            : null;
+        if (contrast != null) SeededInitialization.Apply(contrast, options.Seed + 3);
+        if (trainTextEncoder)
         {
-            objective = new TextEncoderDenoisingObjective(unet, textEncoder, head, request.CaptionAuxWeight);
+            objective = request.TextEncoderOnly
+                ? contrast != null ? new CaptionLatentObjective(textEncoder, contrast) : new CaptionLatentObjective(textEncoder, head!)
+                : new TextEncoderDenoisingObjective(unet, textEncoder, head, request.CaptionAuxWeight);
             captions = new CaptionTokens(tokenizer.EncodePadded(""), tokenizer.EosId, tokenizer.PadId,
                 new HashSet<long> { tokenizer.BosId, tokenizer.EosId, tokenizer.PadId }, textEncoder.Config.VocabSize, request.FillerTokens);
         }
@@ -85,18 +111,19 @@ public static class PipelineTraining
         }
         var data = new TrainingData(set, options, captions: captions);
         var trainer = new Trainer<TrainingBatch>(objective, data, options, identity, request.OutputDir);
-        log?.Invoke($"{folder.Directory}: U-Net {layout.TotalParamCount:N0} parameters" +
-                    (request.TrainTextEncoder ? $" + text encoder {textEncoder.Config.ParamCount:N0} (trained, up to {request.FillerTokens} filler tokens" +
-                        (head != null ? $", caption-to-latent auxiliary x {request.CaptionAuxWeight}" : "") + ")" : "") +
+        log?.Invoke($"{folder.Directory}: " + (request.TextEncoderOnly ? "no U-Net" : $"U-Net {layout.TotalParamCount:N0} parameters") +
+                    (trainTextEncoder ? $" + text encoder {textEncoder.Config.ParamCount:N0} (trained, up to {request.FillerTokens} filler tokens" +
+                        (request.TextEncoderOnly ? $", {request.CaptionLoss.ToString().ToLowerInvariant()} caption-latent loss only" : head != null ? $", caption-to-latent auxiliary x {request.CaptionAuxWeight}" : "") + ")" : "") +
                     $"; {set.Count} samples from {request.DataPath}; {options.Steps} steps of {options.BatchSize}x{options.GradientAccumulation}; noise {options.Schedule}");
         return trainer.Run(request.Resume, cancel, onStep, log, ema =>
         {
             foreach (var (prefix, module) in objective.Trained) ema?.CopyTo(module, prefix);   // the head is not shipped
-            WritePipeline(folder, unet, request.TrainTextEncoder ? textEncoder : null, Path.Combine(request.OutputDir, PipelineFolderName), identity);
+            WritePipeline(folder, unet, trainTextEncoder ? textEncoder : null, Path.Combine(request.OutputDir, PipelineFolderName), identity);
+            if (trainTextEncoder) log?.Invoke($"text encoder: {CaptionStateProbe.Measure(textEncoder, tokenizer)}");
             var logPath = Path.Combine(request.OutputDir, TrainingLog.FileName);
             AtomicFile.Write(Path.Combine(request.OutputDir, LossCurvePlot.FileName),
                 s => s.Write(LossCurvePlot.RenderPng(TrainingLog.Read(logPath),
-                    head != null ? [DenoisingObjective.TaskTerm, TextEncoderDenoisingObjective.AuxTerm] : [DenoisingObjective.TaskTerm])));
+                    head != null && !request.TextEncoderOnly ? [DenoisingObjective.TaskTerm, TextEncoderDenoisingObjective.AuxTerm] : [DenoisingObjective.TaskTerm])));
             var summary = new Dictionary<string, object>
             {
                 ["model"] = folder.Directory,

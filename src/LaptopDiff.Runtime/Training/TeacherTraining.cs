@@ -45,7 +45,8 @@ public static class TeacherTraining
         using var conditioner = request.Conditioner?.Create(layout.Spec.CrossAttentionDim);
         using var set = CalibrationSet.Load(request.DataPath, layout, conditioner);
         if (set.Labels is null && conditioner != null)
-            throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; --conditioner is only for sets of class labels");
+            throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; a class conditioner is only for sets of class labels",
+                nameof(request.Conditioner));
         using var unet = new UNet2DCondition(layout);
         // the initial weights are part of the seeded run
         if (request.InitWeights != null) WeightLoader.Load(unet, request.InitWeights, strict: true);

@@ -53,7 +53,8 @@ public sealed class Trainer<TBatch> where TBatch : IDisposable
             log?.Invoke($"resumed from {lastCheckpoint} (step {start} of {_options.Steps})");
         }
         else if (TrainingCheckpoint.List(_outputDir).Count > 0)
-            throw new InputException($"'{Path.Combine(_outputDir, TrainingCheckpoint.Folder)}' already holds checkpoints; pass --resume to continue that run, or choose another --output folder");
+            throw new InputException($"'{Path.Combine(_outputDir, TrainingCheckpoint.Folder)}' already holds checkpoints; resume that run, or choose another output folder",
+                nameof(TrainRequest.Resume), nameof(TrainRequest.OutputDir));
         Directory.CreateDirectory(_outputDir);
         trainingLog.Reset(start);
 

@@ -68,7 +68,7 @@ public static class TrainingCheckpoint
         ITrainedModules objective, AdamW optimizer, WeightEma? ema)
     {
         var all = List(outputDir);
-        if (all.Count == 0) throw new InputException($"--resume: no checkpoint in '{Path.Combine(outputDir, Folder)}'");
+        if (all.Count == 0) throw new InputException($"nothing to resume: no checkpoint in '{Path.Combine(outputDir, Folder)}'", nameof(TrainRequest.Resume));
         var (step, path) = all[^1];
         var header = SafetensorsFile.ReadHeader(path);
         var meta = header.Metadata;
@@ -78,7 +78,8 @@ public static class TrainingCheckpoint
         try { saved = RunIdentity.FromJson(identityJson); }
         catch (JsonException e) { throw new InputException($"checkpoint '{path}': unreadable run identity ({e.Message})"); }
         if (identity.Difference(saved) is { } diff)
-            throw new InputException($"checkpoint '{path}' is from another run: {diff}. Use another --output folder, or the original run's inputs and options.");
+            throw new InputException($"checkpoint '{path}' is from another run: {diff}. Use another output folder, or the original run's inputs and options.",
+                nameof(TrainRequest.OutputDir));
 
         using var scope = NewDisposeScope();
         var tensors = SafetensorsFile.Load(path);

@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Randomness;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Training;
@@ -16,7 +17,6 @@ public sealed class TrainingData : ITrainingBatches<TrainingBatch>
 {
     private readonly CalibrationSet _set;
     private readonly TrainingOptions _options;
-    private readonly double[] _alphasCumprod;
     private readonly long _nullLabel;
     private readonly CaptionTokens? _captions;
     private int _epoch = -1;
@@ -31,7 +31,7 @@ public sealed class TrainingData : ITrainingBatches<TrainingBatch>
         _captions = captions;
         _set = set;
         _options = options;
-        _alphasCumprod = options.Schedule.Validate().AlphasCumprod();
+        options.Schedule.Validate();
         _nullLabel = nullLabel;
         if (set.Labels is not null && nullLabel < 0) throw new ArgumentException("a labelled set needs the conditioner's null label", nameof(nullLabel));
     }
@@ -48,8 +48,6 @@ public sealed class TrainingData : ITrainingBatches<TrainingBatch>
         long start = Position(step, micro);
         var index = new long[b];
         var t = new long[b];
-        var signal = new float[b];
-        var sigma = new float[b];
         var drop = new bool[b];
         long perSample = _set.Latents.shape.Skip(1).Aggregate(1L, (p, d) => p * d);
         var noise = new float[b * perSample];
@@ -60,16 +58,14 @@ public sealed class TrainingData : ITrainingBatches<TrainingBatch>
             t[i] = Math.Min(steps - 1, (long)(new SeededRandom(_options.Seed, RandomPurpose.TrainingTimesteps, p).Uniform(0) * steps));
             new SeededRandom(_options.Seed, RandomPurpose.TrainingNoise, p).FillNormal(noise.AsSpan((int)(i * perSample), (int)perSample));
             drop[i] = new SeededRandom(_options.Seed, RandomPurpose.ConditioningDropout, p).Uniform(0) < _options.ConditioningDropout;
-            signal[i] = (float)Math.Sqrt(_alphasCumprod[t[i]]);
-            sigma[i] = (float)Math.Sqrt(1 - _alphasCumprod[t[i]]);
         }
 
         using var scope = NewDisposeScope();
         var idx = tensor(index);
         var x0 = _set.Latents.index_select(0, idx);                                        // [B,C,H,W]
-        var shape = new long[] { b, 1, 1, 1 };
         var eps = tensor(noise).reshape(x0.shape);
-        var xt = tensor(signal).reshape(shape) * x0 + tensor(sigma).reshape(shape) * eps;
+        var timesteps = tensor(t);                                                          // [B]
+        var xt = _options.Schedule.AddNoise(x0, eps, timesteps);
         var keep = tensor(drop.Select(d => !d).ToArray());                                   // [B] bool
         Tensor? labels = null, context = null, ids = null;
         if (_set.Labels is { } all)
@@ -83,7 +79,7 @@ public sealed class TrainingData : ITrainingBatches<TrainingBatch>
         return new TrainingBatch
         {
             Noisy = xt.MoveToOuterDisposeScope(),
-            Timesteps = tensor(t).MoveToOuterDisposeScope(),
+            Timesteps = timesteps.MoveToOuterDisposeScope(),
             Noise = eps.MoveToOuterDisposeScope(),
             Clean = x0.MoveToOuterDisposeScope(),
             Labels = labels?.MoveToOuterDisposeScope(),

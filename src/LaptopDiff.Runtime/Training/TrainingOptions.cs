@@ -1,5 +1,5 @@
 using System.Globalization;
-using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Schedulers;
 
 namespace LaptopDiff.Runtime.Training;
 

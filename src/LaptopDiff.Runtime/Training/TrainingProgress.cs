@@ -25,8 +25,9 @@ public sealed record TrainingOutcome(TrainingEnd End, int Step, int ResumedFrom,
 /// <summary>A loss term or the gradient norm became NaN or infinite; the run stopped without writing a checkpoint of it.</summary>
 public sealed class NonFiniteLossException(int step, string term, double value, string? lastCheckpoint)
     : Exception($"step {step}: {term} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; stopped. " +
-                (lastCheckpoint != null ? $"The last good checkpoint is '{lastCheckpoint}' (resume with --resume, e.g. with a lower learning rate in a new run)." : "No checkpoint was written yet."))
+                (lastCheckpoint != null ? $"The last good checkpoint is '{lastCheckpoint}' (resume the run from it, e.g. with a lower learning rate in a new run)." : "No checkpoint was written yet."))
 {
     public int Step { get; } = step;
     public string Term { get; } = term;
+    public string? LastCheckpoint { get; } = lastCheckpoint;
 }

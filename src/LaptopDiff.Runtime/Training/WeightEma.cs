@@ -22,7 +22,8 @@ public sealed class WeightEma : IDisposable
     public void Update()
     {
         using var noGrad = no_grad();
-        for (int i = 0; i < _params.Count; i++) _shadow[i].lerp_(_params[i].Param, 1 - Decay);
+        using var weight = tensor(1 - Decay);   // lerp_ takes a tensor weight; one for the loop, alive until it ends
+        for (int i = 0; i < _params.Count; i++) _shadow[i].lerp_(_params[i].Param, weight);
     }
 
     /// <summary>The averaged parameters by name (views).</summary>

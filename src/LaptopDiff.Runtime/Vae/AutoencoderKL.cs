@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -38,10 +39,13 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
     public bool SliceBatch { get; set; }
 
     /// <summary>A VAE built from a diffusers <c>vae/config.json</c> with every tensor of <paramref name="weightsPath"/> (strict).</summary>
-    public static AutoencoderKL Load(string configPath, string weightsPath)
+    public static AutoencoderKL Load(string configPath, string weightsPath) => Load(configPath, SafetensorsSet.Single(weightsPath));
+
+    /// <summary>From a config and resolved weights: one file or shards (a pipeline component's <see cref="ComponentWeights.Require"/>).</summary>
+    public static AutoencoderKL Load(string configPath, SafetensorsSet weights)
     {
         var vae = new AutoencoderKL(VaeConfigReader.ReadFile(configPath));
-        try { WeightLoader.Load(vae, weightsPath, strict: true); }
+        try { WeightLoader.Load(vae, weights, strict: true); }
         catch { vae.Dispose(); throw; }
         vae.eval();
         return vae;
@@ -54,7 +58,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
         return new DiagonalGaussian(PerImage(images, x =>
         {
             var moments = encoder.forward(x);                                      // [B,2L,h,w]
-            return quant_conv is null ? moments : moments.Consume(quant_conv.forward);
+            return quant_conv is null ? moments : moments.Consume(m => Ops.Conv2d(quant_conv, m));
         }));
     }
 
@@ -62,7 +66,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
     public Tensor Decode(Tensor latents)
     {
         RequireChannels(latents, Config.LatentChannels, nameof(latents));
-        return PerImage(latents, z => post_quant_conv is null ? decoder.forward(z) : post_quant_conv.forward(z).Consume(decoder.forward));
+        return PerImage(latents, z => post_quant_conv is null ? decoder.forward(z) : Ops.Conv2d(post_quant_conv, z).Consume(decoder.forward));
     }
 
     /// <summary>

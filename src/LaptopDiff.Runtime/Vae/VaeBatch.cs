@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Training;
 using static TorchSharp.torch;

@@ -33,8 +33,8 @@ public sealed class VaeDecoder : nn.Module<Tensor, Tensor>
     /// <summary>Latents [B,L,h,w] (after <c>post_quant_conv</c>) -> images [B,Cout,h*f,w*f].</summary>
     public override Tensor forward(Tensor latents)
     {
-        var h = conv_in.forward(latents).Consume(mid_block.forward);
+        var h = Ops.Conv2d(conv_in, latents).Consume(mid_block.forward);
         foreach (var block in up_blocks) h = h.Consume(block.forward);
-        return h.Consume(t => Temporaries.NormSilu(conv_norm_out, t)).Consume(conv_out.forward);
+        return h.Consume(t => Temporaries.NormSilu(conv_norm_out, t)).Consume(t => Ops.Conv2d(conv_out, t));
     }
 }

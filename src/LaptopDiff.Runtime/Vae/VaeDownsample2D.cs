@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Blocks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,6 +25,6 @@ public sealed class VaeDownsample2D : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var padded = nn.functional.pad(x, RightBottom, PaddingModes.Constant, 0);   // [B,C,H+1,W+1]
-        return conv.forward(padded);
+        return Ops.Conv2d(conv, padded);
     }
 }

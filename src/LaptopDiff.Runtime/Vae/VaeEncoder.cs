@@ -33,10 +33,10 @@ public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
     /// <summary>Images [B,Cin,H,W] -> moments [B,2L,H/f,W/f] (f = the config's downscale factor).</summary>
     public override Tensor forward(Tensor images)
     {
-        var h = conv_in.forward(images);
+        var h = Ops.Conv2d(conv_in, images);
         foreach (var block in down_blocks) h = h.Consume(block.forward);
         return h.Consume(mid_block.forward)
             .Consume(t => Temporaries.NormSilu(conv_norm_out, t))
-            .Consume(conv_out.forward);
+            .Consume(t => Ops.Conv2d(conv_out, t));
     }
 }

@@ -35,12 +35,12 @@ public sealed class VaeResnetBlock : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = Temporaries.NormSilu(norm1, x)                    // [B,Ci,H,W]
-            .Consume(conv1.forward)                               // [B,Co,H,W]
+            .Consume(t => Ops.Conv2d(conv1, t))                  // [B,Co,H,W]
             .Consume(t => Temporaries.NormSilu(norm2, t))
-            .Consume(conv2.forward);
+            .Consume(t => Ops.Conv2d(conv2, t));
         // conv2 does not save its output for backward, so adding in place is safe with autograd too
         if (conv_shortcut is null) h.add_(x);
-        else using (var shortcut = conv_shortcut.forward(x)) h.add_(shortcut);
+        else using (var shortcut = Ops.Conv2d(conv_shortcut, x)) h.add_(shortcut);
         return h.MoveToOuterDisposeScope();
     }
 }

@@ -45,5 +45,8 @@ namespace LaptopDiff.Spec
     public static class EquatableArray
     {
         public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) => new(items);
+
+        /// <summary>An array of the given items (generated classes write their layout data with it).</summary>
+        public static EquatableArray<T> Of<T>(params T[] items) => new(items);
     }
 }

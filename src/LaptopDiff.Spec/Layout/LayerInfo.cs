@@ -34,7 +34,7 @@ namespace LaptopDiff.Spec
             var removed = new HashSet<string>(layout.Removed, StringComparer.Ordinal);
             return layout.Components
                 .Where(c => !removed.Contains(c.Id))
-                .Select(c => new LayerInfo(c.Id, c.Kind.ToString(), c.Stage, c.ParamCount, c.Prunable,
+                .Select(c => new LayerInfo(c.Id, c.Kind.ToString(), c.Stage.Label, c.ParamCount, c.Prunable,
                     c.Reason.Length > 0 ? c.Reason : "not a unit", KeyPrefixOf(c), c.IsUnit, c.MemberName))
                 .ToList();
         }

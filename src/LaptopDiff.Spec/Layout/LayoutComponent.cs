@@ -16,9 +16,10 @@ namespace LaptopDiff.Spec
     }
 
     /// <summary>
-    /// One step of the U-Net in execution order, with the exact tensors it owns. Prunable components
-    /// are the method's "units". For transformer-block granularity the enclosing Transformer2D is
-    /// its own (non-prunable) component owning norm/proj_in/proj_out, and its blocks follow it.
+    /// One module of the U-Net in execution order: where it sits, its channels, and the exact tensors it owns
+    /// (<see cref="Keys"/> and <see cref="ParamCount"/> follow from the rest: <see cref="UNetLayout.Create"/> fills them).
+    /// Prunable components are the method's "units". For transformer-block granularity the enclosing Transformer2D
+    /// is its own (non-prunable) component owning norm/proj_in/proj_out, and its blocks follow it.
     /// </summary>
     public sealed record LayoutComponent
     {
@@ -27,10 +28,7 @@ namespace LaptopDiff.Spec
         /// <summary>A C# identifier for the unit, e.g. <c>Down1Resnet0</c>.</summary>
         public string MemberName { get; init; } = "";
         public ComponentKind Kind { get; init; }
-        /// <summary>Stage label: <c>down.0</c>, <c>mid</c>, <c>up.2</c>, <c>stem</c> or <c>head</c>.</summary>
-        public string Stage { get; init; } = "";
-        /// <summary>Index of the stage within its path (-1 for stem, mid and head).</summary>
-        public int StageIndex { get; init; } = -1;
+        public StageId Stage { get; init; }
         /// <summary>Layer within the stage (-1 when not applicable).</summary>
         public int Layer { get; init; } = -1;
         /// <summary>Block index inside a Transformer2D (TransformerBlock only).</summary>

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace LaptopDiff.Spec
 {
     /// <summary>
@@ -47,6 +49,20 @@ namespace LaptopDiff.Spec
         /// </summary>
         public MidKind? MidReduction { get; init; }
         public SourceSpan MidReductionSource { get; init; }
+
+        /// <summary>
+        /// This spec without its positions in the YAML (which only place diagnostics): what a generated class
+        /// embeds, equal for two files that differ only in layout or comments.
+        /// </summary>
+        public UNetSpec WithoutSources() => this with
+        {
+            Down = Down.Select(s => s with { Source = default }).ToEquatableArray(),
+            Up = Up.Select(s => s with { Source = default }).ToEquatableArray(),
+            Mid = Mid with { Source = default },
+            BaseSource = default,
+            UnitMentions = EquatableArray<UnitMention>.Empty,
+            MidReductionSource = default,
+        };
     }
 
     public sealed record NormSpec

@@ -1,10 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Threading;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace LaptopDiff.Spec
 {
@@ -21,47 +18,9 @@ namespace LaptopDiff.Spec
         public static SpecParseResult Parse(string path, string? text, CancellationToken cancellationToken = default)
         {
             var diagnostics = new List<SpecDiagnostic>();
-            if (text == null)
-            {
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", "the spec file could not be read", path, default));
-                return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
-            }
-
-            YamlMappingNode root;
-            try
-            {
-                if (YamlSafety.TooDeep(text, MaxDepth) is SourceSpan deep)
-                {
-                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                        $"YAML nested more than {MaxDepth} levels deep; a spec needs a handful", path, deep));
-                    return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
-                }
-                var stream = new YamlStream();
-                stream.Load(new StringReader(text));
-                if (stream.Documents.Count == 0 || !(stream.Documents[0].RootNode is YamlMappingNode m))
-                {
-                    diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                        "a spec must be a YAML mapping with at least 'name', 'down', 'mid' and 'up'", path, new SourceSpan(1, 1, 1, 1)));
-                    return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
-                }
-                root = m;
-            }
-            catch (YamlException e)
-            {
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML", YamlSafety.CleanMessage(e.Message), path,
-                    new SourceSpan((int)e.Start.Line, (int)e.Start.Column, (int)e.End.Line, (int)e.End.Column)));
-                return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
-            }
-            catch (InvalidOperationException e)
-            {
-                // YamlDotNet throws this (not YamlException) for some malformed input, e.g. duplicate anchors.
-                diagnostics.Add(new SpecDiagnostic(SpecDiagnosticIds.InvalidYaml, "Invalid YAML",
-                    "malformed YAML after this point (an unclosed '[' or '{'?): " + e.Message, path, YamlSafety.LastGoodPosition(text)));
-                return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
-            }
-
+            var reader = YamlDocument.Load(path, text, YamlDialect.Spec, diagnostics);
+            if (reader == null) return new SpecParseResult(path, null, diagnostics.ToEquatableArray());
             cancellationToken.ThrowIfCancellationRequested();
-            var reader = new YamlMapReader(root, path, "the spec", diagnostics);
             var spec = reader.Has("base") ? ReadPrunedOverlay(reader) : ReadFull(reader);
             reader.ReportUnknownKeys();
             return new SpecParseResult(path, spec, diagnostics.ToEquatableArray());
@@ -77,9 +36,9 @@ namespace LaptopDiff.Spec
                 norm = new NormSpec
                 {
                     Groups = normMap.Int("groups", min: 1) ?? norm.Groups,
-                    Eps = normMap.Double("eps") ?? norm.Eps,
-                    TransformerEps = normMap.Double("transformer_eps") ?? norm.TransformerEps,
-                    LayerNormEps = normMap.Double("layer_norm_eps") ?? norm.LayerNormEps,
+                    Eps = normMap.FiniteNumber("eps") ?? norm.Eps,
+                    TransformerEps = normMap.FiniteNumber("transformer_eps") ?? norm.TransformerEps,
+                    LayerNormEps = normMap.FiniteNumber("layer_norm_eps") ?? norm.LayerNormEps,
                 };
                 normMap.ReportUnknownKeys();
             }
@@ -192,7 +151,7 @@ namespace LaptopDiff.Spec
         private static List<StageSpec> ReadStages(YamlMapReader r, string key, bool isUp)
         {
             var stages = new List<StageSpec>();
-            var list = r.MapList(key);
+            var list = r.MapList(key, "stages", "{ type: cross_attn, channels: 320, layers: 2 }");
             if (list == null)
             {
                 if (!r.Has(key)) r.Report(SpecDiagnosticIds.MissingKey, r.Span, $"the spec needs '{key}', a list of stages");
@@ -358,7 +317,7 @@ namespace LaptopDiff.Spec
             var result = new ProvenanceSpec
             {
                 Criterion = p.String("criterion"),
-                Ratio = p.Double("ratio"),
+                Ratio = p.FiniteNumber("ratio"),
                 Date = p.String("date"),
                 Method = p.String("method"),
             };
@@ -366,13 +325,11 @@ namespace LaptopDiff.Spec
             return result;
         }
 
-        /// <summary>Most nesting a spec may use (it needs three or four levels).</summary>
-        private const int MaxDepth = 64;
-
         /// <summary>Most layers per stage and transformer blocks per transformer (SDXL uses 10 blocks).</summary>
         private const int MaxCount = 64;
 
-        internal static bool IsIdentifier(string name) =>
-            (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
+        /// <summary>Whether <paramref name="name"/> can name a generated class: letters, digits and '_', not starting with a digit.</summary>
+        public static bool IsIdentifier(string name) =>
+            name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
     }
 }

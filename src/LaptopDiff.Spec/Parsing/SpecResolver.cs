@@ -24,8 +24,7 @@ namespace LaptopDiff.Spec
                 {
                     Diagnostics = new[]
                     {
-                        new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
-                            $"base spec '{spec.Base}' was not found next to {Path.GetFileName(overlay.Path)} (for a build, add it as a *.unet.yaml item too)",
+                        new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, $"base spec '{spec.Base}' was not found next to {Path.GetFileName(overlay.Path)} (for a build, add it as a *.unet.yaml item too)",
                             overlay.Path, BaseSpan(spec)),
                     }.ToEquatableArray(),
                 };
@@ -36,8 +35,7 @@ namespace LaptopDiff.Spec
                 {
                     Diagnostics = new[]
                     {
-                        new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.BaseNotFound),
-                            $"base spec '{spec.Base}' is itself a pruned spec; prune from the full model's spec and list every removed unit",
+                        new SpecDiagnostic(SpecDiagnosticIds.BaseNotFound, $"base spec '{spec.Base}' is itself a pruned spec; prune from the full model's spec and list every removed unit",
                             overlay.Path, BaseSpan(spec)),
                     }.ToEquatableArray(),
                 };
@@ -48,8 +46,7 @@ namespace LaptopDiff.Spec
                 {
                     Diagnostics = new[]
                     {
-                        new SpecDiagnostic(SpecDiagnosticIds.InvalidValue, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InvalidValue),
-                            $"mid: {SpecWriter.MidTypeName(reduction)} does not cut down the base's mid block ({SpecWriter.MidTypeName(baseMid.Kind)}); a pruned spec can only remove structure",
+                        new SpecDiagnostic(SpecDiagnosticIds.InvalidValue, $"mid: {SpecWriter.MidTypeName(reduction)} does not cut down the base's mid block ({SpecWriter.MidTypeName(baseMid.Kind)}); a pruned spec can only remove structure",
                             overlay.Path, spec.MidReductionSource.IsKnown ? spec.MidReductionSource : BaseSpan(spec)),
                     }.ToEquatableArray(),
                 };

@@ -2,42 +2,57 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace LaptopDiff.Spec
 {
     /// <summary>
-    /// Reads one YAML mapping with typed getters. Every problem becomes a positioned diagnostic instead
-    /// of an exception, and keys nobody asked for are reported as unknown (a typo must not be ignored).
+    /// Reads one mapping of a spec (YAML) or criterion file (JSON) with typed getters. Every problem becomes a
+    /// positioned diagnostic instead of an exception, and keys nobody asked for are reported as unknown (a typo
+    /// must not be ignored). A <c>null</c>, <c>~</c> or empty value counts as absent; numbers must be unquoted.
     /// </summary>
     internal sealed class YamlMapReader
     {
         private readonly YamlMappingNode _node;
         private readonly string _path;
         private readonly string _context;
+        private readonly bool _isRoot;
+        private readonly YamlDialect _dialect;
         private readonly List<SpecDiagnostic> _diagnostics;
-        private readonly HashSet<string> _known = new HashSet<string>();
+        private readonly List<string> _known = new List<string>();   // in the order asked, for messages
 
-        public YamlMapReader(YamlMappingNode node, string path, string context, List<SpecDiagnostic> diagnostics)
+        public YamlMapReader(YamlMappingNode node, string path, string context, bool isRoot, YamlDialect dialect, List<SpecDiagnostic> diagnostics)
         {
             _node = node;
             _path = path;
             _context = context;
+            _isRoot = isRoot;
+            _dialect = dialect;
             _diagnostics = diagnostics;
         }
 
         public SourceSpan Span => SpanOf(_node);
 
-        public bool Has(string key) { _known.Add(key); return Find(key) != null; }
+        /// <summary>Diagnostics reported so far in this file.</summary>
+        public int ProblemCount => _diagnostics.Count;
 
-        public YamlNode? Node(string key) { _known.Add(key); return Find(key)?.Value; }
+        public bool Has(string key) => Node(key) != null;
+
+        public YamlNode? Node(string key)
+        {
+            if (!_known.Contains(key)) _known.Add(key);
+            var value = Find(key)?.Value;
+            return value is YamlScalarNode s && s.Style == ScalarStyle.Plain && (s.Value is null || s.Value == "" || s.Value == "null" || s.Value == "~")
+                ? null : value;
+        }
 
         public string? String(string key, bool required = false)
         {
             var node = Node(key);
             if (node == null) { if (required) Missing(key); return null; }
-            if (node is YamlScalarNode s && s.Value != null) return s.Value;
-            Invalid(node, $"'{key}' in {_context} must be a plain value");
+            if (node is YamlScalarNode s && !string.IsNullOrEmpty(s.Value)) return s.Value;
+            Invalid(node, $"'{key}' in {_context} must be a non-empty string, got {Text(node)}");
             return null;
         }
 
@@ -47,21 +62,45 @@ namespace LaptopDiff.Spec
         /// </summary>
         public const int MaxValue = 1 << 20;
 
-        public int? Int(string key, bool required = false, int min = int.MinValue, int max = MaxValue)
+        public int? Int(string key, bool required = false, int min = int.MinValue, int max = MaxValue) =>
+            (int?)Long(key, required, min, max);
+
+        public long? Long(string key, bool required = false, long min = long.MinValue, long max = long.MaxValue)
         {
             var node = Node(key);
             if (node == null) { if (required) Missing(key); return null; }
-            return ParseInt(node, key, min, max);
+            return ParseLong(node, key, min, max);
         }
 
-        public double? Double(string key)
+        /// <summary>
+        /// A number; <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c> (and YAML's <c>.nan</c>, <c>.inf</c>) are read as such,
+        /// so a check can name what they belong to. A quoted string is not a number.
+        /// </summary>
+        public double? Number(string key, bool required = false)
         {
             var node = Node(key);
-            if (node == null) return null;
-            if (node is YamlScalarNode s && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                && !double.IsNaN(v) && !double.IsInfinity(v))
-                return v;
-            Invalid(node, $"'{key}' in {_context} must be a number, got '{Text(node)}'");
+            if (node == null) { if (required) Missing(key); return null; }
+            if (node is YamlScalarNode s && s.Style == ScalarStyle.Plain && s.Value != null)
+            {
+                switch (s.Value)
+                {
+                    case "NaN": case ".nan": case ".NaN": case ".NAN": return double.NaN;
+                    case "Infinity": case "+Infinity": case ".inf": case "+.inf": case ".Inf": case "+.Inf": case ".INF": case "+.INF": return double.PositiveInfinity;
+                    case "-Infinity": case "-.inf": case "-.Inf": case "-.INF": return double.NegativeInfinity;
+                }
+                if ((!_dialect.JsonNumbers || IsJsonNumber(s.Value))
+                    && double.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                    return v;
+            }
+            Invalid(node, $"'{key}' in {_context} must be a number, got {Text(node)}");
+            return null;
+        }
+
+        public double? FiniteNumber(string key)
+        {
+            var v = Number(key);
+            if (v == null || !(double.IsNaN(v.Value) || double.IsInfinity(v.Value))) return v;
+            Invalid(Node(key)!, $"'{key}' in {_context} must be a finite number, got {Text(Node(key)!)}");
             return null;
         }
 
@@ -69,7 +108,7 @@ namespace LaptopDiff.Spec
         {
             var node = Node(key);
             if (node == null) return null;
-            if (node is YamlScalarNode s)
+            if (node is YamlScalarNode s && s.Style == ScalarStyle.Plain)
             {
                 switch ((s.Value ?? "").ToLowerInvariant())
                 {
@@ -77,7 +116,7 @@ namespace LaptopDiff.Spec
                     case "false": return false;
                 }
             }
-            Invalid(node, $"'{key}' in {_context} must be true or false, got '{Text(node)}'");
+            Invalid(node, $"'{key}' in {_context} must be true or false, got {Text(node)}");
             return null;
         }
 
@@ -86,19 +125,31 @@ namespace LaptopDiff.Spec
         {
             var node = Node(key);
             if (node == null) return null;
-            if (node is YamlSequenceNode seq)
+            if (!(node is YamlSequenceNode seq))
+                return ParseLong(node, key, min, max) is long single ? new List<int> { (int)single } : null;
+            var values = new List<int>();
+            foreach (var item in seq.Children)
             {
-                var values = new List<int>();
-                foreach (var item in seq.Children)
-                {
-                    var v = ParseInt(item, key, min, max);
-                    if (v == null) return null;
-                    values.Add(v.Value);
-                }
-                return values;
+                if (!(ParseLong(item, key, min, max) is long v)) return null;
+                values.Add((int)v);
             }
-            var single = ParseInt(node, key, min, max);
-            return single == null ? null : new List<int> { single.Value };
+            return values;
+        }
+
+        /// <summary>A list of integers; absent, it is empty.</summary>
+        public List<long> LongList(string key, long min, long max, string example)
+        {
+            var result = new List<long>();
+            var node = Node(key);
+            if (node == null) return result;
+            if (!(node is YamlSequenceNode seq))
+            {
+                Invalid(node, $"'{key}' in {_context} must be a list of integers such as {example}");
+                return result;
+            }
+            foreach (var item in seq.Children)
+                if (ParseLong(item, key, min, max) is long v) result.Add(v);
+            return result;
         }
 
         public List<(string Value, SourceSpan Span)> StringList(string key)
@@ -118,49 +169,50 @@ namespace LaptopDiff.Spec
             return result;
         }
 
-        public YamlMapReader? Map(string key)
+        public YamlMapReader? Map(string key, bool required = false)
         {
             var node = Node(key);
-            if (node == null) return null;
-            if (node is YamlMappingNode m) return new YamlMapReader(m, _path, $"{_context}.{key}", _diagnostics);
-            Invalid(node, $"'{key}' in {_context} must be a mapping (key: value pairs)");
+            if (node == null) { if (required) Missing(key); return null; }
+            if (node is YamlMappingNode m) return new YamlMapReader(m, _path, _isRoot ? key : $"{_context}.{key}", isRoot: false, _dialect, _diagnostics);
+            Invalid(node, $"'{key}' in {_context} must be {_dialect.ObjectNoun}");
             return null;
         }
 
-        public List<YamlMapReader>? MapList(string key)
+        /// <summary>A list of mappings, each read in the context <c>key[i]</c>; null when absent or not a list.</summary>
+        public List<YamlMapReader>? MapList(string key, string what, string itemExample)
         {
             var node = Node(key);
             if (node == null) return null;
             if (!(node is YamlSequenceNode seq))
             {
-                Invalid(node, $"'{key}' must be a list of stages");
+                Invalid(node, $"'{key}' must be a list of {what}");
                 return null;
             }
             var result = new List<YamlMapReader>();
             for (int i = 0; i < seq.Children.Count; i++)
             {
-                if (seq.Children[i] is YamlMappingNode m) result.Add(new YamlMapReader(m, _path, $"{key}[{i}]", _diagnostics));
-                else Invalid(seq.Children[i], $"{key}[{i}] must be a mapping such as {{ type: cross_attn, channels: 320, layers: 2 }}");
+                if (seq.Children[i] is YamlMappingNode m) result.Add(new YamlMapReader(m, _path, $"{key}[{i}]", isRoot: false, _dialect, _diagnostics));
+                else Invalid(seq.Children[i], $"{key}[{i}] must be {_dialect.ObjectNoun} such as {itemExample}");
             }
             return result;
         }
 
-        /// <summary>Reports every key of this mapping that no getter asked for.</summary>
+        /// <summary>Reports every key of this mapping that no getter asked for, with the closest known key as a hint.</summary>
         public void ReportUnknownKeys()
         {
             foreach (var entry in _node.Children)
             {
                 var key = (entry.Key as YamlScalarNode)?.Value ?? "";
                 if (_known.Contains(key)) continue;
-                var expected = string.Join(", ", _known.OrderBy(k => k, StringComparer.Ordinal));
                 var hint = Closest(key, _known);
-                _diagnostics.Add(Diag(SpecDiagnosticIds.UnknownKey, SpanOf(entry.Key),
-                    $"unknown key '{key}' in {_context}" + (hint != null ? $"; did you mean '{hint}'?" : "") + $" Expected one of: {expected}"));
+                _diagnostics.Add(Diag(_dialect.UnknownKeyId, SpanOf(entry.Key),
+                    $"unknown key '{key}' in {_context}; " + (hint != null ? $"did you mean '{hint}'? " : "") + $"expected one of: {string.Join(", ", _known)}"));
             }
         }
 
-        public void Invalid(YamlNode node, string message) =>
-            _diagnostics.Add(Diag(SpecDiagnosticIds.InvalidValue, SpanOf(node), message));
+        public void Invalid(YamlNode node, string message) => Invalid(SpanOf(node), message);
+
+        public void Invalid(SourceSpan span, string message) => _diagnostics.Add(Diag(_dialect.InvalidValueId, span, message));
 
         public void Report(string id, SourceSpan span, string message) => _diagnostics.Add(Diag(id, span, message));
 
@@ -173,23 +225,25 @@ namespace LaptopDiff.Spec
         public static SourceSpan SpanOf(YamlNode node) =>
             new SourceSpan((int)node.Start.Line, (int)node.Start.Column, (int)node.End.Line, (int)node.End.Column);
 
-        private int? ParseInt(YamlNode node, string key, int min, int max)
+        private long? ParseLong(YamlNode node, string key, long min, long max)
         {
-            if (node is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+            var plain = node is YamlScalarNode s && s.Style == ScalarStyle.Plain ? s.Value ?? "" : null;
+            if (plain != null && long.TryParse(plain, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
             {
                 if (v >= min && v <= max) return v;
-                Invalid(node, v < min ? $"'{key}' in {_context} must be at least {min}, got {v}" : $"'{key}' in {_context} must be at most {max}, got {v}");
+                Invalid(node, v < min ? $"'{key}' in {_context} must be at least {Format(min)}, got {Format(v)}" : $"'{key}' in {_context} must be at most {Format(max)}, got {Format(v)}");
                 return null;
             }
-            Invalid(node, $"'{key}' in {_context} must be an integer, got '{Text(node)}'");
+            bool tooLong = plain != null && plain.TrimStart('-').Length > 0 && plain.TrimStart('-').All(c => c >= '0' && c <= '9') && plain.LastIndexOf('-') <= 0;
+            Invalid(node, !tooLong ? $"'{key}' in {_context} must be an integer{_dialect.IntegerHint}, got {Text(node)}"
+                : plain!.StartsWith("-", StringComparison.Ordinal) ? $"'{key}' in {_context} must be at least {Format(min)}, got {plain}"
+                : $"'{key}' in {_context} must be at most {Format(max)}, got {plain}");
             return null;
         }
 
-        private void Missing(string key) =>
-            _diagnostics.Add(Diag(SpecDiagnosticIds.MissingKey, Span, $"{_context} needs '{key}'"));
+        private void Missing(string key) => _diagnostics.Add(Diag(_dialect.MissingKeyId, Span, $"{_context} needs '{key}'"));
 
-        private SpecDiagnostic Diag(string id, SourceSpan span, string message) =>
-            new SpecDiagnostic(id, SpecDiagnosticIds.TitleOf(id), message, _path, span);
+        private SpecDiagnostic Diag(string id, SourceSpan span, string message) => new SpecDiagnostic(id, message, _path, span);
 
         private KeyValuePair<YamlNode, YamlNode>? Find(string key)
         {
@@ -198,7 +252,39 @@ namespace LaptopDiff.Spec
             return null;
         }
 
-        private static string Text(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : node.NodeType.ToString().ToLowerInvariant();
+        private string Text(YamlNode node) => node switch
+        {
+            YamlScalarNode s when s.Style == ScalarStyle.Plain => "'" + s.Value + "'",
+            YamlScalarNode s => "the string \"" + s.Value + "\"",
+            YamlSequenceNode _ => "a list",
+            _ => _dialect.ObjectNoun,
+        };
+
+        private static string Format(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>JSON's number grammar (no hex, no leading '+', no thousands separators, digits around '.').</summary>
+        private static bool IsJsonNumber(string t)
+        {
+            int i = 0;
+            if (i < t.Length && t[i] == '-') i++;
+            int digits = Digits(t, ref i);
+            if (digits == 0) return false;
+            if (i < t.Length && t[i] == '.') { i++; if (Digits(t, ref i) == 0) return false; }
+            if (i < t.Length && (t[i] == 'e' || t[i] == 'E'))
+            {
+                i++;
+                if (i < t.Length && (t[i] == '+' || t[i] == '-')) i++;
+                if (Digits(t, ref i) == 0) return false;
+            }
+            return i == t.Length;
+        }
+
+        private static int Digits(string t, ref int i)
+        {
+            int start = i;
+            while (i < t.Length && t[i] >= '0' && t[i] <= '9') i++;
+            return i - start;
+        }
 
         private static string? Closest(string key, IEnumerable<string> candidates)
         {

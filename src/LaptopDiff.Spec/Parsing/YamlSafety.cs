@@ -6,7 +6,7 @@ using YamlDotNet.Core.Events;
 namespace LaptopDiff.Spec
 {
     /// <summary>
-    /// Checks shared by the spec parser and the criterion reader, run on YamlDotNet's iterative event
+    /// Checks for <see cref="YamlDocument"/>, run on YamlDotNet's iterative event
     /// parser before (or instead of) its recursive node loader.
     /// </summary>
     internal static class YamlSafety

@@ -52,7 +52,7 @@ namespace LaptopDiff.Spec
         {
             var diagnostics = new List<SpecDiagnostic>();
             void Report(string id, SourceSpan span, string message) =>
-                diagnostics.Add(new SpecDiagnostic(id, SpecDiagnosticIds.TitleOf(id), message, Path, span));
+                diagnostics.Add(new SpecDiagnostic(id, message, Path, span));
 
             var expected = SpecHash.Compute(layout.Spec);
             if (!string.Equals(Spec.Hash, expected, StringComparison.Ordinal))

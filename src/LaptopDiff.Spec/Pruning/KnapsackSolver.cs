@@ -59,6 +59,35 @@ namespace LaptopDiff.Spec
             return (long)quotient;
         }
 
+        /// <summary>
+        /// The ratio check every selection at a ratio uses (the knapsack, the random and magnitude baselines):
+        /// <see cref="SpecDiagnosticIds.InfeasibleRatio"/> when <paramref name="ratio"/> is outside [0, 1] or needs more
+        /// parameters removed than <paramref name="layout"/>'s prunable units hold (naming the largest achievable ratio),
+        /// positioned at <paramref name="path"/> and <paramref name="span"/>; null when it can be met.
+        /// </summary>
+        public static SpecDiagnostic? CheckRatio(UNetLayout layout, double ratio, string path, SourceSpan span = default)
+        {
+            long total = layout.BaseParamCount;
+            long prunable = layout.PrunableUnits.Sum(u => u.ParamCount);
+            string? message = null;
+            if (double.IsNaN(ratio) || ratio < 0 || ratio > 1)
+                message = $"pruning ratio {Num(ratio)} must be a number between 0 and 1 (the fraction of {layout.Spec.Name}'s parameters to remove)";
+            else if (RequiredParams(ratio, total) > prunable)
+            {
+                double max = Math.Floor((double)prunable / total * 10000) / 10000;
+                message = $"pruning ratio {Num(ratio)} needs {N(RequiredParams(ratio, total))} of {layout.Spec.Name}'s {N(total)} parameters removed, " +
+                          $"but its {layout.PrunableUnits.Count()} prunable units hold only {N(prunable)}: the maximum achievable ratio is {Num(max)}";
+            }
+            return message == null ? null : new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, message, path, span);
+        }
+
+        /// <summary>ceil(<paramref name="ratio"/> x the full model's parameters), after <see cref="CheckRatio"/>; its diagnostic as a <see cref="SpecException"/>.</summary>
+        public static long RequireRatio(UNetLayout layout, double ratio, string path)
+        {
+            if (CheckRatio(layout, ratio, path) is SpecDiagnostic d) throw new SpecException(new[] { d });
+            return RequiredParams(ratio, layout.BaseParamCount);
+        }
+
         /// <summary>The exact optimum at <paramref name="ratio"/>; a <see cref="SpecException"/> carries the diagnostics of <see cref="TrySolve"/>.</summary>
         /// <exception cref="InvalidOperationException">The search exceeded <paramref name="nodeLimit"/> nodes.</exception>
         public static PruneSolution Solve(UNetLayout layout, CriterionFile criterion, double ratio, long nodeLimit = DefaultNodeLimit)
@@ -158,7 +187,6 @@ namespace LaptopDiff.Spec
             public readonly long[] Params;
             public readonly double[] Losses;
             public readonly long TotalParams;
-            public readonly long PrunableParams;
 
             private Problem(UNetLayout layout, string[] ids, long[] parameters, double[] losses)
             {
@@ -167,7 +195,6 @@ namespace LaptopDiff.Spec
                 Params = parameters;
                 Losses = losses;
                 TotalParams = layout.BaseParamCount;
-                PrunableParams = parameters.Sum();
             }
 
             public static Problem? Create(UNetLayout layout, CriterionFile criterion, out EquatableArray<SpecDiagnostic> diagnostics)
@@ -176,8 +203,7 @@ namespace LaptopDiff.Spec
                 if (diagnostics.Count == 0 && layout.Removed.Count > 0)
                     diagnostics = new[]
                     {
-                        new SpecDiagnostic(SpecDiagnosticIds.CriterionMismatch, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.CriterionMismatch),
-                            $"{layout.Spec.Name} already removes {layout.Removed.Count} units; pruning starts from the full model's layout (its base spec)",
+                        new SpecDiagnostic(SpecDiagnosticIds.CriterionMismatch, $"{layout.Spec.Name} already removes {layout.Removed.Count} units; pruning starts from the full model's layout (its base spec)",
                             criterion.Path, default),
                     }.ToEquatableArray();
                 if (diagnostics.Count > 0) return null;
@@ -186,25 +212,9 @@ namespace LaptopDiff.Spec
                 return new Problem(layout, units.Select(u => u.Id).ToArray(), units.Select(u => u.ParamCount).ToArray(), units.Select(u => loss[u.Id]).ToArray());
             }
 
-            public SpecDiagnostic? CheckRatio(double ratio, string path, SourceSpan span)
-            {
-                string? message = null;
-                if (double.IsNaN(ratio) || ratio < 0 || ratio > 1)
-                    message = $"pruning ratio {Num(ratio)} must be a number between 0 and 1 (the fraction of {Layout.Spec.Name}'s parameters to remove)";
-                else if (RequiredParams(ratio, TotalParams) > PrunableParams)
-                {
-                    double max = Math.Floor((double)PrunableParams / TotalParams * 10000) / 10000;
-                    message = $"pruning ratio {Num(ratio)} needs {N(RequiredParams(ratio, TotalParams))} of {Layout.Spec.Name}'s {N(TotalParams)} parameters removed, " +
-                              $"but its {Ids.Length} prunable units hold only {N(PrunableParams)}: the maximum achievable ratio is {Num(max)}";
-                }
-                return message == null ? null
-                    : new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, path, span);
-            }
+            public SpecDiagnostic? CheckRatio(double ratio, string path, SourceSpan span) => KnapsackSolver.CheckRatio(Layout, ratio, path, span);
 
-            public void RequireRatio(double ratio, string path)
-            {
-                if (CheckRatio(ratio, path, default) is SpecDiagnostic d) throw new SpecException(new[] { d });
-            }
+            public void RequireRatio(double ratio, string path) => KnapsackSolver.RequireRatio(Layout, ratio, path);
 
             public PruneSolution Solve(double ratio, long nodeLimit)
             {
@@ -225,9 +235,9 @@ namespace LaptopDiff.Spec
                     RequiredParams = required,
                 };
             }
-
-            private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-            private static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
         }
+
+        private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        private static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
     }
 }

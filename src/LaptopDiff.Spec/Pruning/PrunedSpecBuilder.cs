@@ -36,7 +36,7 @@ namespace LaptopDiff.Spec
             if (removedParams != solution.RemovedParams)
                 throw new ArgumentException($"the solution says {solution.RemovedParams} removed parameters, but its units hold {removedParams} in {baseLayout.Spec.Name}", nameof(solution));
 
-            name ??= baseLayout.Spec.Name + "Pruned" + Percent(ratio).ToString(CultureInfo.InvariantCulture);
+            name ??= baseLayout.Spec.Name + "Pruned" + PruneRatios.Percent(ratio).ToString(CultureInfo.InvariantCulture);
             RequireIdentifier(name);
 
             var provenance = new ProvenanceSpec
@@ -75,10 +75,6 @@ namespace LaptopDiff.Spec
                 $"{I(selection.RemainingParams)} remain.";
             return SpecWriter.WritePruned(baseFileName, name, selection.Removed, provenance, header, selection.MidReduction);
         }
-
-        /// <summary>ratio * 100 truncated, in decimal so 0.29 gives 29 (the double product is 28.999...).</summary>
-        private static int Percent(double ratio) =>
-            (int)decimal.Truncate(decimal.Parse(ratio.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) * 100);
 
         private static void RequireIdentifier(string name)
         {

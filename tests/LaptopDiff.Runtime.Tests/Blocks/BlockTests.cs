@@ -111,7 +111,7 @@ public sealed class BlockTests
         var h = nn.functional.group_norm(x, 4, sd["norm.weight"], sd["norm.bias"], 1e-6);
         h = nn.functional.conv2d(h, sd["proj_in.weight"], sd["proj_in.bias"]);
         var tokens = h.permute(0, 2, 3, 1).reshape(2, 15, 16);
-        tokens = conv.GetBlock(0)!.forward(tokens, ctx);
+        tokens = conv.TransformerBlocks[0].forward(tokens, ctx);
         var back = tokens.reshape(2, 3, 5, 16).permute(0, 3, 1, 2).contiguous();
         var expected = nn.functional.conv2d(back, sd["proj_out.weight"], sd["proj_out.bias"]) + x;
         Assert.True(conv.forward(x, ctx).allclose(expected, rtol: 1e-5, atol: 1e-5));

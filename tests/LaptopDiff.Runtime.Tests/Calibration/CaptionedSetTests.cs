@@ -1,3 +1,5 @@
+using LaptopDiff.Runtime.Randomness;
+using LaptopDiff.Runtime.Schedulers;
 using System.Text.Json;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;

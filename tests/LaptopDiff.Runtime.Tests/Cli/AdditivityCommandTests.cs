@@ -75,11 +75,11 @@ public class AdditivityCommandTests
     }
 
     [Fact]
-    public void CalibrationAndSyntheticTogetherIsExit2()
+    public void CalibrationAndSyntheticTogetherIsAUsageError()
     {
         using var temp = new TempFolder();
         var (code, _, stderr) = CliRunner.Run(Args(temp.File("missing.json"), temp.File("out"), "--calibration", temp.File("c.safetensors"), "--synthetic", "6"));
-        Assert.Equal(2, code);
+        Assert.Equal(1, code);
         Assert.Contains("exactly one", stderr);
     }
 }

@@ -88,11 +88,11 @@ public class CompareCommandTests
     [Theory]
     [InlineData("unknown method 'pruned-by-hand'", "--methods", "laptop,pruned-by-hand")]
     [InlineData("--batch must be at least 1", "--batch", "0")]
-    public void BadOptionsAreUsageErrors(string expected, params string[] extra)
+    public void BadOptionValuesAreInputErrors(string expected, params string[] extra)
     {
         using var temp = new TempFolder();
         var (code, _, stderr) = CliRunner.Run(Args(temp.File("unused.safetensors"), extra));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains(expected, stderr);
     }
 

@@ -56,10 +56,10 @@ public class InspectCommandTests
 public class BenchCommandTests
 {
     [Fact]
-    public void OutOfRangeOptionIsAUsageError()
+    public void OutOfRangeOptionIsAnInputError()
     {
         var (code, _, error) = CliRunner.Run("bench", "unet", "--spec", Path.Combine(TestPaths.RepoRoot, "models", "tiny-sd15.unet.yaml"), "--batch", "0");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--batch", error);
     }
 

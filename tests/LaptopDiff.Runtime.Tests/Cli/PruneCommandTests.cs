@@ -138,18 +138,18 @@ public class PruneCommandTests
     }
 
     [Theory]
-    [InlineData("0.99", "LD0016", "maximum achievable ratio")]
-    [InlineData("1.5", "LD0016", "between 0 and 1")]
-    [InlineData("0", "LD0016", "between 0 and 1")]
-    [InlineData("half", "LD0016", "not a number")]
-    public void BadRatiosAreInputErrorsAndWriteNothing(string ratio, string id, string text)
+    [InlineData("0.99", 2, "LD0016", "maximum achievable ratio")]
+    [InlineData("1.5", 2, "--ratio", "between 0 and 1")]
+    [InlineData("0", 2, "--ratio", "between 0 and 1")]
+    [InlineData("half", 2, "--ratio", "not a number")]
+    public void BadRatiosAreErrorsAndWriteNothing(string ratio, int exit, string id, string text)
     {
         var (temp, spec, criterion) = Setup();
         using var _ = temp;
         var before = Directory.GetFiles(temp.Path).Order().ToArray();
         var (code, _, error) = CliRunner.Run("prune", "--spec", spec, "--criterion", criterion, "--ratio", ratio, "--output", temp.File("p.unet.yaml"),
             "--weights", Teacher, "--student-weights", temp.File("s.safetensors"));
-        Assert.Equal(2, code);
+        Assert.Equal(exit, code);
         Assert.Contains(id, error);
         Assert.Contains(text, error);
         Assert.Equal(before, Directory.GetFiles(temp.Path).Order().ToArray());

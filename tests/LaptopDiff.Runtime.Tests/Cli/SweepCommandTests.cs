@@ -102,7 +102,7 @@ public sealed class SweepCommandTests
     [InlineData("--batch", "0", "--batch must be at least 1")]
     [InlineData("--schedule", "cosine", "unknown beta schedule")]
     [InlineData("--beta-end", "1.5", "betas must be in (0, 1)")]
-    public void Bad_options_are_input_errors(string option, string value, string message)
+    public void Bad_option_values_are_input_errors(string option, string value, string message)
     {
         using var folder = new TempFolder();
         var calibration = Calibration(folder, Sd15Spec, samples: 1);
@@ -130,7 +130,7 @@ public sealed class SweepCommandTests
     {
         using var folder = new TempFolder();
         var (code, _, stderr) = CliRunner.Run("calibration", "--spec", Sd15Spec, "--output", folder.File("c.safetensors"));
-        Assert.Equal(2, code);
+        Assert.Equal(1, code);
         Assert.Contains("--synthetic", stderr);
         Assert.False(File.Exists(folder.File("c.safetensors")));
     }

@@ -45,19 +45,18 @@ public sealed class TextToImageCommandTests
     {
         using var temp = new TempFolder();
         string[] Train(params string[] extra) => ["train", "--data", temp.File("d"), "--steps", "1", "--output", temp.File("o"), .. extra];
-        Assert.Equal((1, "error: --model takes the noise schedule from the folder's scheduler config; drop --schedule, --beta-start, --beta-end and --train-steps"),
-            Code(CliRunner.Run(Train("--model", Fixture, "--beta-end", "0.02"))));
+        var (scheduleCode, _, scheduleError) = CliRunner.Run(Train("--model", Fixture, "--beta-end", "0.02"));
+        Assert.Equal(1, scheduleCode);
+        Assert.Contains("error: --model takes the noise schedule from the folder's scheduler config; drop --schedule, --beta-start, --beta-end and --train-steps", scheduleError);
         Assert.Equal(1, CliRunner.Run(Train("--model", Fixture, "--filler-tokens", "2")).ExitCode);
         Assert.Equal(1, CliRunner.Run(Train("--model", Fixture, "--spec", "x.yaml")).ExitCode);
         Assert.Equal(1, CliRunner.Run(Train("--spec", "x.yaml", "--train-text-encoder")).ExitCode);
         Assert.Equal(1, CliRunner.Run(Train()).ExitCode);
-        Assert.Equal(1, CliRunner.Run("init-pipeline", "--structure", Fixture, "--from", "vae", "--output", temp.File("i")).ExitCode);
+        Assert.Equal(2, CliRunner.Run("init-pipeline", "--structure", Fixture, "--from", "vae", "--output", temp.File("i")).ExitCode);
 
         var (code, _, error) = CliRunner.Run("dataset", "--model", Fixture, "--images", TextToImageFixtures.WriteImages(temp.File("images"), captionAll: false), "--output", temp.File("s"));
         Assert.Equal(2, code);
         Assert.Contains("1 of 5 images have no caption (c.png)", error);
         Assert.False(Directory.Exists(temp.File("s")));
     }
-
-    private static (int, string) Code((int ExitCode, string Out, string Error) r) => (r.ExitCode, r.Error.Trim());
 }

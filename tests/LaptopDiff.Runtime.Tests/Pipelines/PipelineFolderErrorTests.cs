@@ -75,6 +75,23 @@ public sealed class PipelineFolderErrorTests : IDisposable
     }
 
     [Fact]
+    public void The_fast_tokenizer_class_is_read_from_vocab_and_merges()
+    {
+        var dir = Copy(_temp, Sdxl);
+        EditIndex(dir, i => i["tokenizer_2"] = new JsonArray("transformers", "CLIPTokenizerFast"));
+        Assert.Equal("CLIPTokenizerFast", PipelineFolder.Open(dir).Tokenizer2!.ClassName);
+
+        // a fast tokenizer saved as tokenizer.json alone is named as such
+        var folder = Path.Combine(dir, "tokenizer_2");
+        File.Delete(Path.Combine(folder, "merges.txt"));
+        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), "{}");
+        var error = Assert.Throws<PipelineException>(() => PipelineFolder.Open(dir));
+        Assert.Equal($"component 'tokenizer_2' (CLIPTokenizerFast): its folder {folder} has no merges.txt (it has tokenizer.json, which LaptopDiff does not read); " +
+                     "LaptopDiff reads CLIP's tokenizer from vocab.json and merges.txt, as transformers' save_pretrained writes them.", error.Message);
+        Assert.Equal("unet", PipelineFolder.OpenStructure(dir).UNet.Name);      // inspecting the structure does not need it
+    }
+
+    [Fact]
     public void A_scheduler_may_be_any_diffusers_scheduler_but_nothing_else()
     {
         var dir = Copy(_temp, Sd15);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Runtime.Weights;
 using static TorchSharp.torch;
 

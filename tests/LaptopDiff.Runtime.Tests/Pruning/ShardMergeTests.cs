@@ -53,8 +53,8 @@ public sealed class ShardMergeTests
     [InlineData("1/0")]
     [InlineData("2")]
     [InlineData("a/b")]
-    public void Shard_numbers_out_of_range_are_input_errors(string shard) =>
-        Assert.Throws<InputException>(() => SweepShard.Parse(shard));
+    public void Shard_numbers_out_of_range_are_setting_errors(string shard) =>
+        Assert.Equal(nameof(SweepOptions.Shard), Assert.Throws<SettingException>(() => SweepShard.Parse(shard)).Setting);
 
     [Fact]
     public void Shards_partition_the_units_by_position()

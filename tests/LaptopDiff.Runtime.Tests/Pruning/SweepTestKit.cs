@@ -1,4 +1,3 @@
-using LaptopDiff.Cli.Commands.Sweep;
 using LaptopDiff.Kernels;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Pruning;

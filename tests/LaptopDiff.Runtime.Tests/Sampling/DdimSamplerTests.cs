@@ -1,5 +1,5 @@
-using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Sampling;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Runtime.Tests.Execution;
 using static TorchSharp.torch;
 
@@ -43,16 +43,17 @@ public sealed class DdimSamplerTests
         var sampler = new DdimSampler(Linear, clipSample: false);
         using var x = full(1, 1, 2, 2, 0.7f);
         using var eps = full(1, 1, 2, 2, -0.4f);
-        using var next = sampler.Step(x, eps, 960, 920);
+        using var next = sampler.Step(x, eps, 0);                       // 960 -> 920
         double x0 = (0.7 + Math.Sqrt(1 - acp[960]) * 0.4) / Math.Sqrt(acp[960]);
         double expected = Math.Sqrt(acp[920]) * x0 - Math.Sqrt(1 - acp[920]) * 0.4;
         Assert.Equal(expected, next[0, 0, 0, 0].item<float>(), 4);
-        // the last step returns the predicted clean image itself
-        using var last = sampler.Step(x, eps, 0, -1);
+        // the last step (0 -> the end) returns the predicted clean image itself
+        using var last = sampler.Step(x, eps, 24);
         Assert.Equal((0.7 + Math.Sqrt(1 - acp[0]) * 0.4) / Math.Sqrt(acp[0]), last[0, 0, 1, 1].item<float>(), 4);
-        // with clipping, a predicted x0 outside [-1,1] is clipped before stepping
-        using var clipped = new DdimSampler(Linear).Step(x, eps, 960, -1);
-        Assert.Equal(1f, clipped.max().item<float>());
+        // with clipping, the predicted x0 (about 140 here) is clipped to 1 and eps re-derived from it before stepping
+        using var clipped = new DdimSampler(Linear).Step(x, eps, 0);
+        double epsClipped = (0.7 - Math.Sqrt(acp[960]) * 1) / Math.Sqrt(1 - acp[960]);
+        Assert.Equal(Math.Sqrt(acp[920]) * 1 + Math.Sqrt(1 - acp[920]) * epsClipped, clipped[0, 0, 1, 0].item<float>(), 4);
     }
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class DdimSamplerTests
         using var uncond = full(1, 1, 3, -0.1f);
         using var guided = sampler.Sample(byStates, noise, cond, uncond, 3.0);
         using var expectedEps = full(2, 1, 2, 2, -0.1f + 3 * (0.5f + 0.1f));
-        using var expected = sampler.Step(noise, expectedEps, sampler.Timesteps[0], -1);
+        using var expected = sampler.Step(noise, expectedEps, 0);
         Assert.True(guided.allclose(expected, rtol: 0, atol: 1e-5));
         Assert.Equal([4L], batches);                       // cond and uncond in one forward
         batches.Clear();

@@ -206,7 +206,7 @@ public class DistillCommandTests
         Assert.Contains("another run: l_feat is 1 there but 0.5 in this run", error);
         (code, _, error) = CliRunner.Run(Args(teacherSpec, teacher, studentSpec, data, output, "--feature-loss", "vanilla"));
         Assert.Equal(2, code);
-        Assert.Contains("pass --resume", error);
+        Assert.Contains("already holds checkpoints; resume that run, or choose another output folder (--resume, --output)", error);
         Assert.Equal(files.Keys.Order(), Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories).Order());
         foreach (var (path, bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(path));
     }

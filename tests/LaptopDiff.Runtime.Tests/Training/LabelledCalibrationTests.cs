@@ -32,7 +32,8 @@ public class LabelledCalibrationTests
         var layout = SpecFiles.LoadLayout(TinyDigits.WriteSpec(temp));
         var data = TinyDigits.WriteData(temp, count: 12, classes: 3);
         var e = Assert.Throws<InputException>(() => CalibrationSet.Load(data, layout));
-        Assert.Contains("--conditioner", e.Message);
+        Assert.Contains("needs a class conditioner", e.Message);
+        Assert.Equal(["conditioner"], e.Settings);
 
         using var one = new ClassConditioner(1, 2, 8);                                 // labels 2 > 1 classes: refused
         e = Assert.Throws<InputException>(() => CalibrationSet.Load(data, layout, one));

@@ -80,7 +80,8 @@ public class TeacherTrainingTests
         e = Assert.Throws<InputException>(() => TeacherTraining.Run(Request(spec, other, output, steps: 3, resume: true), CancellationToken.None));
         Assert.Contains("another run: data is sha256:", e.Message);
         e = Assert.Throws<InputException>(() => TeacherTraining.Run(Request(spec, data, output, steps: 3), CancellationToken.None));
-        Assert.Contains("pass --resume", e.Message);
+        Assert.Contains("already holds checkpoints; resume that run", e.Message);
+        Assert.Equal([nameof(TrainRequest.Resume), nameof(TrainRequest.OutputDir)], e.Settings);
         Assert.Equal(before, File.ReadAllBytes(TrainingCheckpoint.List(output)[^1].Path));
     }
 

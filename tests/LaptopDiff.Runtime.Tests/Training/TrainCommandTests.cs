@@ -38,7 +38,7 @@ public class TrainCommandTests
     }
 
     [Fact]
-    public void BadInputsExitWithCode2AndWriteNothing()
+    public void BadInputsAndBadOptionValuesExitWithCode2AndNothingIsWritten()
     {
         using var temp = new TempFolder();
         var spec = TinyDigits.WriteSpec(temp);
@@ -48,10 +48,10 @@ public class TrainCommandTests
 
         var (code, _, error) = CliRunner.Run(Args());
         Assert.Equal(2, code);
-        Assert.Contains("--conditioner", error);
+        Assert.Contains("needs a class conditioner to turn them into states (--conditioner)", error);
         (code, _, error) = CliRunner.Run(Args("--conditioner", "new:3"));
         Assert.Equal(2, code);
-        Assert.Contains("new:CLASSES:TOKENS", error);
+        Assert.Contains("--conditioner must be new:CLASSES:TOKENS", error);
         (code, _, error) = CliRunner.Run(Args("--conditioner", "new:3:2", "--lr-schedule", "linear"));
         Assert.Equal(2, code);
         Assert.Contains("expected constant or cosine", error);

@@ -54,9 +54,12 @@ public sealed class AutoencoderKLFixtureTests(ITestOutputHelper output)
 
         vae.SliceBatch = true;
         using var sliced = vae.Encode(io["vae.image"]);
-        Close.Same(sliced.Mean, batched.Mean, "sliced mean");
-        Close.Same(sliced.LogVar, batched.LogVar, "sliced logvar");
-        Close.Same(vae.Decode(io["vae.latents"]), decoded, "sliced decode");
+        // one image and two can take different convolution kernels (libtorch runs small batch-1 inputs with its own,
+        // the rest with oneDNN's, blocked by batch), so they differ by float32 rounding: about 1e-6 relative here
+        const double tol = 1e-5;
+        Close.Same(sliced.Mean, batched.Mean, "sliced mean", tol);
+        Close.Same(sliced.LogVar, batched.LogVar, "sliced logvar", tol);
+        Close.Same(vae.Decode(io["vae.latents"]), decoded, "sliced decode", tol);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public class CriterionFileTests
     [InlineData("    { \"id\": \"a\", \"params\": -1, \"loss\": 0.1 }", 6, 28, "'params' in units[0] must be at least 0, got -1")]
     [InlineData("    { \"id\": \"a\", \"params\": 1, \"loss\": 0.1 },\n    { \"id\": \"b\", \"params\": 1 }", 7, 5, "units[1] needs 'loss'")]
     [InlineData("    { \"id\": \"a\", \"params\": 9223372036854775808, \"loss\": 0.1 }", 6, 28, "'params' in units[0] must be at most 9223372036854775807, got 9223372036854775808")]
-    [InlineData("    { \"id\": \"a\", \"params\": 1, \"los\": 0.1, \"loss\": 0.1 }", 6, 31, "unknown key 'los' in units[0]; expected one of: id, params, loss, stderr, samples")]
+    [InlineData("    { \"id\": \"a\", \"params\": 1, \"los\": 0.1, \"loss\": 0.1 }", 6, 31, "unknown key 'los' in units[0]; did you mean 'loss'? expected one of: id, params, loss, stderr, samples")]
     [InlineData("    { \"id\": \"a\", \"params\": 1, \"loss\": 0x10 }", 6, 39, "'loss' in units[0] must be a number, got '0x10'")]
     [InlineData("    [\"a\", 1, 0.1]", 6, 5, "units[0] must be an object such as { \"id\": \"down_blocks.0.resnets.0\", \"params\": 2255040, \"loss\": 0.0123 }")]
     public void BadUnitsArePositioned(string units, int line, int column, string message)
@@ -104,7 +104,7 @@ public class CriterionFileTests
         Assert.Equal(2, ReadError(ok.Replace("criterion/1", "criterion/2")).Span.Line);
         Assert.Contains("must be 'sha256:' followed by 64 lowercase hex digits", ReadError(ok.Replace("sha256:", "md5:")).Message);
         var missing = CriterionReader.Parse("c.json", ok.Replace("\"spec\"", "\"spek\"")).Diagnostics;
-        Assert.Equal(new[] { "the criterion file needs 'spec'", "unknown key 'spek' in the criterion file; expected one of: format, criterion, spec, calibration, created, units" },
+        Assert.Equal(new[] { "the criterion file needs 'spec'", "unknown key 'spek' in the criterion file; did you mean 'spec'? expected one of: format, criterion, spec, calibration, created, units" },
             missing.Select(x => x.Message));
         var unclosed = ReadError(ok.Replace("\"loss\": 0.1 }", "\"loss\": 0.1"));
         Assert.StartsWith("malformed JSON", unclosed.Message);

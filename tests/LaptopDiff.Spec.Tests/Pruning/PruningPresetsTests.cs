@@ -76,7 +76,7 @@ public class PruningPresetsTests
         // tiny-sd15: down stages of 2 layers, up stages of 3; the pairs are every layer-1 unit of a stage
         var tiny = Synthetic.Layout("tiny-sd15.unet.yaml");
         var bkBase = Apply(PruningPresets.BkSdmBase, "tiny-sd15.unet.yaml");
-        var expected = tiny.Units.Where(u => u.Layer == 1 && u.Stage != "mid").Select(u => u.Id).ToList();
+        var expected = tiny.Units.Where(u => u.Layer == 1 && u.Stage != StageId.Mid).Select(u => u.Id).ToList();
         Assert.Equal(new[] { "down_blocks.0.resnets.1", "down_blocks.0.attentions.1", "down_blocks.1.resnets.1",
             "up_blocks.0.resnets.1", "up_blocks.1.resnets.1", "up_blocks.1.attentions.1" }, bkBase.Removed);
         Assert.Equal(expected, bkBase.Removed);

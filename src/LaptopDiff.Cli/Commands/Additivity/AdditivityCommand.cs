@@ -1,14 +1,15 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.IO;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Calibration;
-using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 using Spectre.Console;
-using TorchSharp;
 
 namespace LaptopDiff.Cli.Commands.Additivity;
 
@@ -18,36 +19,43 @@ namespace LaptopDiff.Cli.Commands.Additivity;
 /// </summary>
 public static class AdditivityCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The U-Net spec (*.unet.yaml)", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The U-Net spec (*.unet.yaml)");
     private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors)", Required = true };
     private static readonly Option<FileInfo> CriterionOption = new("--criterion") { Description = "Criterion file from `sweep` (JSON)", Required = true };
     private static readonly Option<string?> CalibrationOption = new("--calibration") { Description = "Calibration set (.safetensors or shards), noised like the sweep" };
     private static readonly Option<int?> SyntheticOption = new("--synthetic") { Description = "Use N seeded synthetic samples instead of --calibration" };
-    private static readonly Option<DirectoryInfo> OutputOption = new("--output") { Description = "Folder for additivity.json, additivity.png, additivity.md", Required = true };
+    private static readonly Option<DirectoryInfo> OutputOption = CommonOptions.Output<DirectoryInfo>("Folder for additivity.json, additivity.png, additivity.md");
     private static readonly Option<int> SubsetsOption = new("--subsets") { Description = "Random subsets to evaluate", DefaultValueFactory = _ => 40 };
-    private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the subsets and of the noising", DefaultValueFactory = _ => 0 };
+    private static readonly Option<long> SeedOption = CommonOptions.Seed("the subsets and of the noising");
     private static readonly Option<double> MinRatioOption = new("--min-ratio") { Description = "Smallest target fraction of parameters removed", DefaultValueFactory = _ => 0.02 };
     private static readonly Option<double> MaxRatioOption = new("--max-ratio") { Description = "Largest target fraction of parameters removed", DefaultValueFactory = _ => 0.6 };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object (pearson, spearman per criterion) instead of the table" };
+    private static readonly JsonOption JsonOption = CommonOptions.Json("pearson and spearman per criterion");
     private static readonly ScheduleOptions ScheduleFlags = new();
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
 
     public const string JsonFile = "additivity.json";
     public const string PlotFile = "additivity.png";
     public const string MarkdownFile = "additivity.md";
 
+    private const string Details = """
+        The real output loss of random unit subsets (2% to 60% of the parameters by default) against the
+        summed single-unit criteria, also for weight magnitude and a stage-feature-loss criterion: Pearson
+        and Spearman correlations, OUTPUT/additivity.png (the paper's Figure 5), additivity.json and
+        additivity.md. Inputs are noised like the sweep's. Every input is checked before OUTPUT is
+        touched.
+        """;
+
     public static Command Create(CliContext context)
     {
-        var command = new Command("additivity", "Check that single-unit criteria add up: real loss of random unit subsets vs predicted sums")
+        var command = new VerbCommand("additivity", "Check that single-unit criteria add up: real loss of random unit subsets vs predicted sums", Details)
         {
             SpecOption, WeightsOption, CriterionOption, CalibrationOption, SyntheticOption, OutputOption,
             SubsetsOption, SeedOption, MinRatioOption, MaxRatioOption, BatchOption, JsonOption, ThreadsOption,
         };
         ScheduleFlags.AddTo(command);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            if (parse.GetValue(ThreadsOption) is int threads) torch.set_num_threads(threads);
             var calibration = parse.GetValue(CalibrationOption);
             var synthetic = parse.GetValue(SyntheticOption);
             var options = new AdditivityOptions
@@ -64,12 +72,12 @@ public static class AdditivityCommand
             // Every input is checked before the output folder is touched: a bad input leaves nothing behind.
             var weights = parse.GetValue(WeightsOption)!.FullName;
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
-            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
 
             void Progress(string line) => context.Error.WriteLine(line);
             using var inputs = calibration != null
-                ? CriterionInputs.LoadCalibration(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
+                ? AdditivityInputs.Load(calibration, layout, new NoisingSettings { Seed = options.Seed, Schedule = schedule }, batch)
                 : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch, schedule: schedule);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);
@@ -90,15 +98,16 @@ public static class AdditivityCommand
         return command;
     }
 
+    /// <summary>The command line's own checks, before any file is read (the runtime checks the same values again).</summary>
     private static void Validate(string? calibration, int? synthetic, AdditivityOptions o, int batch)
     {
         if ((calibration == null) == (synthetic == null))
-            throw new InputException("give exactly one of --calibration CALIB and --synthetic N");
-        if (synthetic is < 1) throw new InputException($"--synthetic must be at least 1, got {synthetic}");
-        if (o.Subsets < 1) throw new InputException($"--subsets must be at least 1, got {o.Subsets}");
-        if (batch < 1) throw new InputException($"--batch must be at least 1, got {batch}");
+            throw new UsageException("give exactly one of --calibration CALIB and --synthetic N");
+        if (synthetic is < 1) throw new OptionValueException($"--synthetic must be at least 1, got {synthetic}");
+        if (o.Subsets < 1) throw new OptionValueException($"--subsets must be at least 1, got {o.Subsets}");
+        if (batch < 1) throw new OptionValueException($"--batch must be at least 1, got {batch}");
         if (!(o.MinRatio > 0 && o.MinRatio <= o.MaxRatio && o.MaxRatio < 1))
-            throw new InputException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
+            throw new OptionValueException($"need 0 < --min-ratio <= --max-ratio < 1, got {o.MinRatio} and {o.MaxRatio}");
     }
 
     private static void PrintTable(CliContext context, AdditivityReport report, string output)

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using LaptopDiff.Cli.Commands.Distill;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Benchmarks;
 using LaptopDiff.Runtime.Distillation;
 using LaptopDiff.Runtime.Specs;
@@ -16,37 +18,42 @@ public static class BenchTrainCommand
     private static readonly Option<FileInfo> TeacherOption = new("--teacher-spec") { Description = "The teacher's spec", Required = true };
     private static readonly Option<FileInfo> StudentOption = new("--student-spec") { Description = "The pruned student's spec (base: the teacher's)", Required = true };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Measured steps per variant (the median is reported)", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warm-up steps per variant", DefaultValueFactory = _ => 1 };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Fused kernel path: auto, simd or ilgpu", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string> FeatureLossOption = new("--feature-loss") { Description = "normalized or vanilla", DefaultValueFactory = _ => "normalized" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object" };
+    private static readonly JsonOption JsonOption = CommonOptions.Json("step_ms, loss_ms, loss_share and steps_per_second per variant");
+
+    private const string Details = """
+        A student distillation step (teacher forward, student forward+backward, AdamW) with the fused and
+        with the unfused feature loss, and each loss's forward+backward alone on that step's stage
+        features: step_ms, loss_ms, loss_share and steps_per_second, and the step without the feature
+        term. --kernels torch is refused: the benchmark compares a fused path with the torch reference it
+        always runs.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("train", "Time a student distillation step (teacher fwd, student fwd+bwd, AdamW) with the fused and the unfused feature loss; the loss's share of the step")
+        var command = new VerbCommand("train", "Time a student distillation step (teacher fwd, student fwd+bwd, AdamW) with the fused and the unfused feature loss; the loss's share of the step", Details)
         {
             TeacherOption, StudentOption, BatchOption, ThreadsOption, RunsOption, WarmupOption, KernelsOption, FeatureLossOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int batch = parse.GetValue(BatchOption), runs = parse.GetValue(RunsOption), warmup = parse.GetValue(WarmupOption);
-            if (batch < 1 || runs < 1 || warmup < 0) throw new UsageException("--batch and --runs must be at least 1, --warmup at least 0");
+            if (batch < 1 || runs < 1 || warmup < 0) throw new OptionValueException("--batch and --runs must be at least 1, --warmup at least 0");
             var kind = parse.GetValue(FeatureLossOption) switch
             {
                 "normalized" => FeatureKd.Normalized,
                 "vanilla" => FeatureKd.Vanilla,
-                var other => throw new UsageException($"--feature-loss '{other}': expected normalized or vanilla"),
+                var other => throw new OptionValueException($"--feature-loss '{other}': expected normalized or vanilla"),
             };
-            int? threads = parse.GetValue(ThreadsOption);
-            if (threads is < 1) throw new UsageException($"--threads must be at least 1, got {threads}");
-            if (threads is int t) TorchSharp.torch.set_num_threads(t);
             var teacher = SpecFiles.LoadLayout(parse.GetValue(TeacherOption)!.FullName);
             var student = SpecFiles.LoadLayout(parse.GetValue(StudentOption)!.FullName);
             StudentDistillation.CheckDerived(teacher, student);
-            using var kernels = DistillCommand.SelectKernels(parse.GetValue(KernelsOption)!, threads)
-                ?? throw new UsageException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
+            using var kernels = LossKernels.Select(LossKernels.Parse(parse.GetValue(KernelsOption)!))
+                ?? throw new OptionValueException("--kernels torch: bench train compares a fused kernel path (auto, simd or ilgpu) with the torch reference it always runs");
             bool json = parse.GetValue(JsonOption);
             var losses = new List<IFeatureLoss> { new KernelFeatureLoss(kernels.Kernels), new TorchFeatureLoss() };
             var timings = DistillStepBenchmark.Run(teacher, student, batch, runs, warmup, losses, kind, json ? null : line => context.Error.WriteLine($"[bench] {line}"));

@@ -14,7 +14,7 @@ internal static class MnistCalibration
         {
             "train" => MnistSplit.Train,
             "heldout" => MnistSplit.HeldOut,
-            _ => throw new UsageException($"--split '{splitName}': expected train or heldout"),
+            _ => throw new OptionValueException($"--split '{splitName}': expected train or heldout"),
         };
         var spec = layout.Spec;
         if (spec.InChannels != 1 || spec.SampleSize != MnistDigits.ModelSide)

@@ -2,16 +2,18 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Pruning.Baselines;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
 using Spectre.Console;
-using TorchSharp;
 
 namespace LaptopDiff.Cli.Commands.Compare;
 
@@ -21,7 +23,7 @@ namespace LaptopDiff.Cli.Commands.Compare;
 /// </summary>
 public static class CompareCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml)", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml)");
     private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Teacher weights (.safetensors)", Required = true };
     private static readonly Option<string> CalibrationOption = new("--calibration") { Description = "Held-out calibration set (.safetensors or shards), not the one the criterion was swept on", Required = true };
     private static readonly Option<FileInfo> CriterionOption = new("--criterion") { Description = "The output-loss criterion file from `sweep` (for the laptop method)", Required = true };
@@ -31,35 +33,39 @@ public static class CompareCommand
         Description = $"Comma list of methods (default all: {string.Join(",", BaselineMethods.All)}); by default a method that does not fit the spec is " +
                       "reported as skipped, a named one is an error",
     };
-    private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the noising (as the sweep's --seed) and of the random baseline", DefaultValueFactory = _ => 0 };
+    private static readonly Option<long> SeedOption = CommonOptions.Seed("the noising (as the sweep's --seed) and of the random baseline");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
     private static readonly ScheduleOptions ScheduleFlags = new();
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object (per method: ratio, loss, loss_stderr, ...) instead of the table" };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly JsonOption JsonOption = CommonOptions.Json("methods.NAME with status, ratio, loss, loss_stderr, predicted_loss, removed_params, removed");
+
+    private const string Details = """
+        Each method's achieved ratio, removed parameters and real one-shot output loss (mean per-sample
+        MSE to the teacher, with its standard error, before any retraining) on a held-out calibration set
+        noised like the sweep: LAPTOP's knapsack, the presets (at their own ratio), seeded random (random
+        order until ceil(R x P) is met) and magnitude (the exact knapsack on each unit's share of sum
+        |w|). A method that does not fit the spec is listed as skipped with the reason, or exit 2 when
+        named in --methods.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("compare", "One-shot output loss of LAPTOP vs handcrafted, random and magnitude pruning at one ratio, on held-out data")
+        var command = new VerbCommand("compare", "One-shot output loss of LAPTOP vs handcrafted, random and magnitude pruning at one ratio, on held-out data", Details)
         {
             SpecOption, WeightsOption, CalibrationOption, CriterionOption, RatioOption, MethodsOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
         };
         ScheduleFlags.AddTo(command);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             int batch = parse.GetValue(BatchOption);
-            if (batch < 1) throw new UsageException($"--batch must be at least 1, got {batch}");
-            if (parse.GetValue(ThreadsOption) is int threads)
-            {
-                if (threads < 1) throw new UsageException($"--threads must be at least 1, got {threads}");
-                torch.set_num_threads(threads);
-            }
+            if (batch < 1) throw new OptionValueException($"--batch must be at least 1, got {batch}");
             var methodsArg = parse.GetValue(MethodsOption);
             var methods = methodsArg == null
                 ? BaselineMethods.All
                 : methodsArg.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            if (methods.Count == 0) throw new UsageException("--methods needs at least one method");
+            if (methods.Count == 0) throw new OptionValueException("--methods needs at least one method");
             var unknown = methods.FirstOrDefault(m => !BaselineMethods.All.Contains(m));
-            if (unknown != null) throw new UsageException($"--methods: unknown method '{unknown}'; methods are {string.Join(", ", BaselineMethods.All)}");
+            if (unknown != null) throw new OptionValueException($"--methods: unknown method '{unknown}'; methods are {string.Join(", ", BaselineMethods.All)}");
             long seed = parse.GetValue(SeedOption);
             double ratio = parse.GetValue(RatioOption);
 
@@ -68,11 +74,11 @@ public static class CompareCommand
             var layout = SpecFiles.LoadLayout(specPath);
             if (layout.Removed.Count > 0 || layout.Spec.Base != null)
                 throw new InputException($"{specPath} is a pruned spec; compare prunes the full model's spec.");
-            var criterion = CriterionInputs.ReadCriterion(parse.GetValue(CriterionOption)!.FullName, layout);
+            var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
             var weights = parse.GetValue(WeightsOption)!.FullName;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
-            using var heldOut = CriterionInputs.LoadCalibration(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
+            using var heldOut = AdditivityInputs.Load(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
             using var teacher = new UNet2DCondition(layout);
             WeightLoader.Load(teacher, weights, strict: true);
             teacher.eval();

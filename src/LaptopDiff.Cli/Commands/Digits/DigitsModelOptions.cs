@@ -1,8 +1,9 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
-using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Training;
 using LaptopDiff.Runtime.Weights;
@@ -12,17 +13,17 @@ namespace LaptopDiff.Cli.Commands.Digits;
 /// <summary>The options <c>sample</c> and <c>eval</c> share: the model, its conditioner, the sampler and the schedule.</summary>
 internal sealed class DigitsModelOptions
 {
-    public readonly Option<FileInfo> Spec = new("--spec") { Description = "The model's *.unet.yaml (a digits model: 1 channel, 32x32)", Required = true };
+    public readonly Option<FileInfo> Spec = CommonOptions.Spec("The model's *.unet.yaml (a digits model: 1 channel, 32x32)");
     public readonly Option<FileInfo> Weights = new("--weights") { Description = "The model's weights (.safetensors)", Required = true };
     public readonly Option<FileInfo?> Conditioner = new("--conditioner") { Description = "The class conditioner (default: WEIGHTS with .conditioner.safetensors, as train writes it)" };
     public readonly Option<double> Guidance = new("--guidance") { Description = "Classifier-free guidance scale (1 = conditional only)", DefaultValueFactory = _ => 3.0 };
     public readonly Option<int> Steps = new("--steps") { Description = "DDIM steps (eta 0)", DefaultValueFactory = _ => 25 };
-    public readonly Option<long> Seed = new("--seed") { Description = "Seed of the starting noise (and of the evaluation's draws)", DefaultValueFactory = _ => 0 };
+    public readonly Option<long> Seed = CommonOptions.Seed("the starting noise (and of the evaluation's draws)");
     public readonly Option<int> Batch = new("--batch") { Description = "Samples per sampler batch", DefaultValueFactory = _ => 50 };
     public readonly Option<string> Schedule = new("--schedule") { Description = "The training noise schedule: linear or scaled_linear", DefaultValueFactory = _ => "linear" };
     public readonly Option<double> BetaStart = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => DigitsModel.Schedule.BetaStart };
     public readonly Option<double> BetaEnd = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => DigitsModel.Schedule.BetaEnd };
-    public readonly Option<int?> Threads = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    public readonly ThreadsOption Threads = CommonOptions.Threads();
 
     public void AddTo(Command command)
     {
@@ -30,17 +31,10 @@ internal sealed class DigitsModelOptions
             command.Options.Add(option);
     }
 
-    public NoiseSchedule ParseSchedule(ParseResult parse)
+    public NoiseSchedule ParseSchedule(ParseResult parse) => OptionValues.Checked(() => new NoiseSchedule
     {
-        try
-        {
-            return new NoiseSchedule
-            {
-                Kind = NoiseSchedule.ParseKind(parse.GetValue(Schedule)!), BetaStart = parse.GetValue(BetaStart), BetaEnd = parse.GetValue(BetaEnd),
-            }.Validate();
-        }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
-    }
+        Kind = NoiseSchedule.ParseKind(parse.GetValue(Schedule)!), BetaStart = parse.GetValue(BetaStart), BetaEnd = parse.GetValue(BetaEnd),
+    }.Validate());
 
     /// <summary>Loads a digits U-Net (strict keys) and its conditioner; the conditioner's width must be the spec's cross_attention_dim.</summary>
     public static (UNet2DCondition Model, ClassConditioner Conditioner) LoadModel(string specPath, string weightsPath, string? conditionerPath)

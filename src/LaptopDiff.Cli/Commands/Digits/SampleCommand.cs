@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Sampling;
@@ -11,26 +13,31 @@ namespace LaptopDiff.Cli.Commands.Digits;
 public static class SampleCommand
 {
     private static readonly DigitsModelOptions Model = new();
-    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "The sample grid to write (.png; rows = classes 0-9)", Required = true };
+    private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("The sample grid to write (.png; rows = classes 0-9)");
     private static readonly Option<int> PerClassOption = new("--per-class") { Description = "Samples (columns) per class", DefaultValueFactory = _ => 8 };
+
+    private const string Details = """
+        DDIM (eta 0) with classifier-free guidance for every digit class, written as a labelled grid PNG
+        (rows = classes). The conditioner defaults to WEIGHTS with .conditioner.safetensors, as train
+        writes it.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("sample", "Generate digits per class with DDIM and classifier-free guidance; write a labelled grid PNG");
+        var command = new VerbCommand("sample", "Generate digits per class with DDIM and classifier-free guidance; write a labelled grid PNG", Details);
         Model.AddTo(command);
         command.Options.Add(OutputOption);
         command.Options.Add(PerClassOption);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            if (parse.GetValue(Model.Threads) is int threads) set_num_threads(threads);
             int perClass = parse.GetValue(PerClassOption);
-            if (perClass < 1) throw new UsageException($"--per-class must be at least 1, got {perClass}");
+            if (perClass < 1) throw new OptionValueException($"--per-class must be at least 1, got {perClass}");
             var options = new DigitsEvaluationOptions
             {
                 SamplesPerClass = Math.Max(2, perClass), GuidanceScale = parse.GetValue(Model.Guidance), Steps = parse.GetValue(Model.Steps),
                 Seed = parse.GetValue(Model.Seed), Batch = parse.GetValue(Model.Batch), Schedule = Model.ParseSchedule(parse),
             };
-            try { options.Validate(); } catch (ArgumentException e) { throw new UsageException(e.Message); }
+            OptionValues.Checked(() => { options.Validate(); return options; });
             var output = parse.GetValue(OutputOption)!.FullName;
             var dir = Path.GetDirectoryName(output);
             if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");

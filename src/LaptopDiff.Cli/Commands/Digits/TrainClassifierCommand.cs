@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Digits;
 using LaptopDiff.Runtime.Evaluation;
@@ -12,23 +14,27 @@ namespace LaptopDiff.Cli.Commands.Digits;
 public static class TrainClassifierCommand
 {
     private static readonly Option<FileInfo> MnistOption = new("--mnist") { Description = "The MNIST file (models/digits/mnist.safetensors)", Required = true };
-    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "Classifier to write (.safetensors)", Required = true };
+    private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("Classifier to write (.safetensors)");
     private static readonly Option<int> EpochsOption = new("--epochs") { Description = "Passes over the training split", DefaultValueFactory = _ => 8 };
-    private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the initial weights, order and shifts", DefaultValueFactory = _ => 0 };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object" };
+    private static readonly Option<long> SeedOption = CommonOptions.Seed("the initial weights, order and shifts");
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly JsonOption JsonOption = CommonOptions.Json("output, heldout_accuracy, train_accuracy, epochs, seed");
+
+    private const string Details = """
+        Trains the evaluation's digit classifier on the MNIST training split and reports its held-out
+        accuracy (the shipped models/digits/classifier.safetensors: 98.60%).
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("train-classifier", "Train the digit classifier of the evaluation on the training split; report its held-out accuracy")
+        var command = new VerbCommand("train-classifier", "Train the digit classifier of the evaluation on the training split; report its held-out accuracy", Details)
         {
             MnistOption, OutputOption, EpochsOption, SeedOption, ThreadsOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            if (parse.GetValue(ThreadsOption) is int threads) set_num_threads(threads);
             var options = new DigitClassifierOptions { Epochs = parse.GetValue(EpochsOption), Seed = parse.GetValue(SeedOption) };
-            if (options.Epochs < 1) throw new UsageException($"--epochs must be at least 1, got {options.Epochs}");
+            if (options.Epochs < 1) throw new OptionValueException($"--epochs must be at least 1, got {options.Epochs}");
             var mnist = parse.GetValue(MnistOption)!.FullName;
             var output = parse.GetValue(OutputOption)!.FullName;
             bool json = parse.GetValue(JsonOption);

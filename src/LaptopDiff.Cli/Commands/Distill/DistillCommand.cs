@@ -1,6 +1,8 @@
 using System.CommandLine;
 using LaptopDiff.Cli.Commands.Train;
-using LaptopDiff.Kernels;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Distillation;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Specs;
@@ -24,19 +26,37 @@ public static class DistillCommand
     private static readonly Option<double> FeatureWeightOption = new("--l-feat") { Description = "Weight of the feature KD term", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<string> KernelsOption = new("--kernels") { Description = "Feature loss: auto, simd or ilgpu (fused kernels) or torch (unfused reference)", DefaultValueFactory = _ => "auto" };
 
+    private const string Details = """
+        Retrains a pruned student (its spec must be base: the teacher's spec with units removed, else exit
+        2) from the frozen teacher and its frozen conditioner on
+
+          L_task + l_out ||eps_T - eps_S||^2 + l_feat sum_k ||F_T^k - F_S^k||^2 / ||F_T^k||^2
+
+        over the stage-end features (vanilla: the per-stage MSE, as BK-SDM). The feature term runs on the
+        fused kernels (--kernels torch: the unfused reference). Checkpoints, --resume, SIGINT and NaN
+        handling as in train; log.jsonl has per stage feat/S, feat_norm/S, feat_mse/S (un-normalized) and
+        teacher_norm/S.
+
+        Writes student.safetensors (student-ema* with --ema), the standalone student.unet.yaml,
+        student.conditioner.safetensors, feature-losses.png (the paper's Figure 3),
+        teacher-feature-norms.png (Figure 2), diffusers/ where diffusers can express the student (as
+        export-diffusers) and distill.json, whose export says which format the export is and, for the
+        LaptopDiff spec, why.
+        """;
+
     public static Command Create(CliContext context)
     {
         var shared = new TrainingOptionSet();
-        var command = new Command("distill", "Retrain a pruned student from its frozen teacher: task + output KD + normalized feature KD; resumable; writes OUTPUT/student.safetensors, plots and log.jsonl")
+        var command = new VerbCommand("distill", "Retrain a pruned student from its frozen teacher: task + output KD + normalized feature KD; resumable; writes OUTPUT/student.safetensors, plots and log.jsonl", Details)
         {
             TeacherSpecOption, TeacherWeightsOption, ConditionerOption, StudentSpecOption, StudentWeightsOption,
             FeatureLossOption, OutputWeightOption, FeatureWeightOption, KernelsOption,
         };
         shared.AddTo(command);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var options = shared.Read(parse);
-            var distill = Sweep.InputChecks.Checked(() => new DistillationOptions
+            var distill = OptionValues.Checked(() => new DistillationOptions
             {
                 FeatureKd = parse.GetValue(FeatureLossOption) switch
                 {
@@ -65,12 +85,11 @@ public static class DistillCommand
                 Distillation = distill,
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
+                Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
             };
-            using var kernels = SelectKernels(parse.GetValue(KernelsOption)!, parse.GetValue(shared.Threads));
-            IFeatureLoss featureLoss = kernels != null ? new KernelFeatureLoss(kernels.Kernels) : new TorchFeatureLoss();
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
             var outcome = TrainingProgressView.Run(context.Error, "distill", parse.GetValue(shared.LogEvery),
-                (progress, log) => StudentDistillation.Run(request, featureLoss, signal.Token, progress, log));
+                (progress, log) => StudentDistillation.Run(request, signal.Token, progress, log));
             return TrainingReport.Write(context, outcome, request.OutputDir, StudentDistillation.WeightsFile, parse.GetValue(shared.Json));
         }));
         return command;
@@ -81,17 +100,5 @@ public static class DistillCommand
     {
         var path = TeacherTraining.ConditionerPathFor(teacherWeights);
         return File.Exists(path) ? path : null;
-    }
-
-    /// <summary>null for the unfused torch path.</summary>
-    internal static KernelSelection? SelectKernels(string choice, int? threads)
-    {
-        if (choice == "torch") return null;
-        var preference = Sweep.InputChecks.Checked(() => KernelSelectionOptions.ParsePreference(choice));
-        return KernelSelector.Select(new KernelSelectionOptions
-        {
-            Preference = preference,
-            Tuning = threads is int n ? KernelTuning.Default with { CpuThreads = n } : KernelTuning.Default,
-        });
     }
 }

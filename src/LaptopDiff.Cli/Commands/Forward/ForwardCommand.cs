@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Specs;
@@ -12,21 +14,26 @@ namespace LaptopDiff.Cli.Commands.Forward;
 /// <summary><c>laptop-diff forward --spec S --weights W --inputs IN --output OUT</c>: one forward pass.</summary>
 public static class ForwardCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec();
     private static readonly Option<FileInfo> WeightsOption = new("--weights") { Description = "Weights (.safetensors, diffusers key names)", Required = true };
     private static readonly Option<FileInfo> InputsOption = new("--inputs") { Description = "sample, timestep, encoder_hidden_states [, text_embeds, time_ids] (.safetensors)", Required = true };
-    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "Where to write tensor 'out' (float32 .safetensors)", Required = true };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("Where to write tensor 'out' (float32 .safetensors)");
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+
+    private const string Details = """
+        One forward pass in inference mode. INPUTS holds sample, timestep and encoder_hidden_states (plus
+        text_embeds and time_ids for SDXL-style specs). The weights' keys are checked against the spec
+        before the model is allocated. OUTPUT gets one tensor, 'out' (float32): the predicted noise.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("forward", "Run one U-Net forward pass and write its prediction")
+        var command = new VerbCommand("forward", "Run one U-Net forward pass and write its prediction", Details)
         {
             SpecOption, WeightsOption, InputsOption, OutputOption, ThreadsOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            if (parse.GetValue(ThreadsOption) is int threads) torch.set_num_threads(threads);
             var weights = parse.GetValue(WeightsOption)!.FullName;
             var output = parse.GetValue(OutputOption)!.FullName;
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);

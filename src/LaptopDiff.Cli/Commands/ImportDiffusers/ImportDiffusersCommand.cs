@@ -1,6 +1,8 @@
 using System.CommandLine;
-using LaptopDiff.Runtime.Diffusers;
+using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.IO;
+using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Diffusers;
 using LaptopDiff.Spec;
 
 namespace LaptopDiff.Cli.Commands.ImportDiffusers;
@@ -9,16 +11,22 @@ namespace LaptopDiff.Cli.Commands.ImportDiffusers;
 public static class ImportDiffusersCommand
 {
     private static readonly Argument<FileInfo> ConfigArgument = new("config") { Description = "A diffusers UNet2DConditionModel config.json" };
-    private static readonly Option<FileInfo> OutputOption = new("--output", "-o") { Description = "The spec to write (*.unet.yaml)", Required = true };
+    private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("The spec to write (*.unet.yaml)");
     private static readonly Option<string?> NameOption = new("--name") { Description = "Class name of the model (default: from the file name)" };
+
+    private const string Details = """
+        Converts a diffusers UNet2DConditionModel config.json into a *.unet.yaml spec of the same
+        structure and parameter count, so the model's weights load unchanged. An option the spec format
+        cannot express is an error naming it (exit 2).
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("import-diffusers", "Convert a diffusers UNet2DConditionModel config.json into a LaptopDiff spec")
+        var command = new VerbCommand("import-diffusers", "Convert a diffusers UNet2DConditionModel config.json into a LaptopDiff spec", Details)
         {
             ConfigArgument, OutputOption, NameOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var config = parse.GetValue(ConfigArgument)!.FullName;
             var output = parse.GetValue(OutputOption)!.FullName;

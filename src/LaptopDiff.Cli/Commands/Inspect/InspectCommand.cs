@@ -1,24 +1,44 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Spec;
 using Spectre.Console;
 
 namespace LaptopDiff.Cli.Commands.Inspect;
 
-/// <summary><c>laptop-diff inspect --spec SPEC [--json]</c>: the layer table and totals, without allocating weights.</summary>
+/// <summary>
+/// <c>laptop-diff inspect --spec SPEC [--json]</c>: the layer table and totals; <c>inspect --model DIR [--json]</c>: a pipeline
+/// folder's components (<see cref="InspectModel"/>). Neither allocates weights.
+/// </summary>
 public static class InspectCommand
 {
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "A *.unet.yaml spec or a diffusers config.json", Required = true };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object instead of the table" };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec(required: false);
+    private static readonly PipelineModelOptions Model = new(required: false);
+    private static readonly JsonOption JsonOption = CommonOptions.Json("with --spec: total_params and units (id, kind, stage, params, prunable, reason); with --model: the components");
+
+    private const string Details = """
+        With --spec, the layer table of a spec, computed without allocating weights: every component's
+        diffusers key prefix, kind, stage and exact parameter count, and for each unit whether it is
+        prunable and, if not, why. Totals follow: parameters, units, and the prunable units with their
+        share. A pruned spec shows its base's count and the units it removes. With --model, a pipeline
+        folder's components: classes, weight dtypes from the file headers and parameter counts from the
+        configs; folders without weights or tokenizers work too.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("inspect", "Print a U-Net's layer table: every unit, its parameters and whether it is prunable") { SpecOption, JsonOption };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        var command = new VerbCommand("inspect", "Print a U-Net's layer table (--spec) or a pipeline folder's components (--model)", Details) { SpecOption, JsonOption };
+        Model.AddTo(command);
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            var path = parse.GetValue(SpecOption)!.FullName;
+            var spec = parse.GetValue(SpecOption);
+            var model = parse.GetValue(Model.Model);
+            if ((spec is null) == (model is null)) throw new UsageException("inspect needs one of --spec SPEC (a U-Net) or --model DIR (a pipeline folder)");
+            if (model is not null) return InspectModel.Run(context, model.FullName, parse.GetValue(Model.Variant), parse.GetValue(JsonOption));
+            var path = spec!.FullName;
             var layout = SpecFiles.LoadLayout(path);
             if (parse.GetValue(JsonOption)) context.Out.WriteLine(JsonSerializer.Serialize(ToJson(layout), JsonOptions.Indented));
             else WriteTable(context.Out, layout);
@@ -42,9 +62,9 @@ public static class InspectCommand
             prunable_params = live.Where(c => c.Prunable).Sum(c => c.ParamCount),
             units = live.Where(c => c.IsUnit).Select(c => new
             {
-                id = c.Id, kind = KindName(c.Kind), stage = c.Stage, @params = c.ParamCount, prunable = c.Prunable, reason = c.Reason,
+                id = c.Id, kind = KindName(c.Kind), stage = c.Stage.Label, @params = c.ParamCount, prunable = c.Prunable, reason = c.Reason,
             }),
-            components = live.Select(c => new { id = c.Id, kind = KindName(c.Kind), stage = c.Stage, @params = c.ParamCount, unit = c.IsUnit }),
+            components = live.Select(c => new { id = c.Id, kind = KindName(c.Kind), stage = c.Stage.Label, @params = c.ParamCount, unit = c.IsUnit }),
         };
     }
 
@@ -59,7 +79,7 @@ public static class InspectCommand
         foreach (var c in layout.Components.Where(c => !layout.IsRemoved(c.Id)))
         {
             table.AddRow(
-                (index++).ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Id), KindName(c.Kind), c.Stage,
+                (index++).ToString(CultureInfo.InvariantCulture), Markup.Escape(c.Id), KindName(c.Kind), c.Stage.Label,
                 c.ParamCount.ToString("N0", CultureInfo.InvariantCulture),
                 c.IsUnit ? (c.Prunable ? "yes" : "no") : "-", Markup.Escape(c.Reason));
         }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Spec;
@@ -10,17 +12,24 @@ namespace LaptopDiff.Cli.Commands.Merge;
 public static class MergeCommand
 {
     private static readonly Argument<FileInfo[]> ShardsArgument = new("shards") { Description = "The shard criteria (each with its SHARD.sweep.json record beside it)", Arity = ArgumentArity.OneOrMore };
-    private static readonly Option<FileInfo> OutputOption = new("--output") { Description = "The full criterion to write", Required = true };
-    private static readonly Option<FileInfo?> SpecOption = new("--spec") { Description = "Also check the merged criterion against this spec" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object" };
+    private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("The full criterion to write");
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("Also check the merged criterion against this spec", required: false);
+    private static readonly JsonOption JsonOption = CommonOptions.Json("criterion, record, shards, units, samples, teacher_forwards, elapsed_seconds");
+
+    private const string Details = """
+        Joins the criteria of sweep --shard k/n runs, each read with the SHARD.sweep.json record beside
+        it, after checking that they share spec, weights, calibration and noising and cover every prunable
+        unit exactly once. The result equals an unsharded sweep's criterion. build/cluster/ runs it after
+        the shards of a Slurm job array or a Kubernetes Indexed Job (sweep --shard auto).
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("merge", "Merge shard criteria from 'sweep --shard k/n' into one criterion")
+        var command = new VerbCommand("merge", "Merge shard criteria from 'sweep --shard k/n' into one criterion", Details)
         {
             ShardsArgument, OutputOption, SpecOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var shards = parse.GetValue(ShardsArgument)!.Select(f => f.FullName).ToList();
             UNetLayout? layout = parse.GetValue(SpecOption) is { } spec ? SpecFiles.LoadLayout(spec.FullName) : null;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Distillation;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Training;
@@ -15,16 +17,24 @@ namespace LaptopDiff.Cli.Commands.Plot;
 public static class PlotCommand
 {
     private static readonly Argument<DirectoryInfo[]> RunsArgument = new("runs") { Description = "distill output folders (each holds log.jsonl); labelled by folder name", Arity = ArgumentArity.OneOrMore };
-    private static readonly Option<DirectoryInfo> OutputOption = new("--output") { Description = "Folder for feature-losses.png and teacher-feature-norms.png", Required = true };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object with each run's final figures" };
+    private static readonly Option<DirectoryInfo> OutputOption = CommonOptions.Output<DirectoryInfo>("Folder for feature-losses.png and teacher-feature-norms.png");
+    private static readonly JsonOption JsonOption = CommonOptions.Json("output, stages and runs (task, out, imbalance, relative_imbalance, feat_mse, feat_relative, steps_per_second)");
+
+    private const string Details = """
+        Compares distill runs (e.g. normalized vs vanilla): feature-losses.png (the un-normalized
+        per-stage feature MSE over steps, a line style per run: the paper's Figure 3),
+        teacher-feature-norms.png (Figure 2), and per run the final task and output terms, the per-stage
+        MSE and relative error, and the stage imbalance (max/min) of each, averaged over the last 10% of
+        steps.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("plot", "Compare distillation runs: per-stage feature losses over steps (Figure 3), teacher feature norms (Figure 2), stage imbalance")
+        var command = new VerbCommand("plot", "Compare distillation runs: per-stage feature losses over steps (Figure 3), teacher feature norms (Figure 2), stage imbalance", Details)
         {
             RunsArgument, OutputOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var runs = new List<(string Run, IReadOnlyList<IReadOnlyDictionary<string, double>> Rows)>();
             foreach (var dir in parse.GetValue(RunsArgument)!)

@@ -1,12 +1,10 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LaptopDiff.Cli.IO;
-using LaptopDiff.Runtime.Inputs;
-using LaptopDiff.Runtime.Specs;
-using LaptopDiff.Runtime.Weights;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Spec;
 
 namespace LaptopDiff.Cli.Commands.Prune;
@@ -14,15 +12,12 @@ namespace LaptopDiff.Cli.Commands.Prune;
 /// <summary>
 /// <c>laptop-diff prune --spec SPEC --criterion C.json --ratio R --output PRUNED.unet.yaml [--weights W --student-weights S]</c>:
 /// the exact knapsack over a criterion file, written as a pruned spec (an overlay on SPEC) and, with weights,
-/// the student's initial weights. Everything is solved and checked before the first file is written.
-/// <c>--preset NAME</c> instead applies a handcrafted baseline (<see cref="PresetPrune"/>).
+/// the student's initial weights; <c>--preset NAME</c> and <c>--random SEED --ratio R</c> write the baselines the same way.
+/// A thin verb: options to a <see cref="PruneRequest"/>, <see cref="PruneRunner"/> plans, checks and writes, this reports.
 /// </summary>
 public static class PruneCommand
 {
-    /// <summary>The placeholder a multi-ratio output path holds; it becomes the ratio in percent (<c>30</c> for 0.3).</summary>
-    public const string RatioPlaceholder = "{ratio}";
-
-    private static readonly Option<FileInfo> SpecOption = new("--spec") { Description = "The full model's spec (*.unet.yaml) the criterion was measured on", Required = true };
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The full model's spec (*.unet.yaml, or a diffusers config.json such as a pipeline folder's unet/config.json: the pruned spec then names it as base:, read at run time, not by the build) the criterion was measured on");
     private static readonly Option<FileInfo?> CriterionOption = new("--criterion") { Description = "The criterion file (JSON) from `laptop-diff sweep` (with --ratio; or give --preset)" };
     private static readonly Option<long?> RandomOption = new("--random")
     {
@@ -38,11 +33,9 @@ public static class PruneCommand
                       "one pruned spec per ratio, and OUTPUT must then contain {ratio} (replaced by the percent, e.g. 30) or be a folder",
         AllowMultipleArgumentsPerToken = false,
     };
-    private static readonly Option<string> OutputOption = new("--output", "-o")
-    {
-        Description = "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
-                      "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder",
-    };
+    private static readonly Option<string> OutputOption = CommonOptions.Output<string>(
+        "The pruned spec to write (*.unet.yaml). {ratio} becomes the percent. An existing folder (or a path ending in /) gets " +
+        "<spec>.pruned<percent>.unet.yaml. Put it next to SPEC; elsewhere 'base:' is written as a path relative to the output's folder", required: false);
     private static readonly Option<FileInfo?> WeightsOption = new("--weights") { Description = "The teacher's weights (.safetensors, diffusers keys); with --student-weights" };
     private static readonly Option<string?> StudentWeightsOption = new("--student-weights")
     {
@@ -50,176 +43,152 @@ public static class PruneCommand
                       "With several ratios it must contain {ratio} or be a folder (<spec>.pruned<percent>.safetensors)",
     };
     private static readonly Option<string?> NameOption = new("--name") { Description = "Class name of the pruned model (default <BaseName>Pruned<percent>); with several ratios it must contain {ratio}" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object instead of text (one ratio: its figures; several: total_params and a 'solutions' list)" };
+    private static readonly JsonOption JsonOption = CommonOptions.Json("one ratio: its figures; several: total_params and a 'solutions' list");
+
+    private const string Details = """
+        Three ways to choose the units, each written as a pruned spec (base: SPEC relative to the output's
+        folder, removed: and provenance) and, with --weights and --student-weights, the student's initial
+        weights: the teacher's tensors minus the removed units', copied from the file. Everything is
+        solved and checked before the first file is written.
+
+        The knapsack (--criterion C --ratio R): removes the units of least summed loss with removed params
+        >= R x total, exactly. Several ratios (--ratio 0.3 --ratio 0.5, or 0.3,0.5) print the Pareto
+        frontier and write one spec each. A bad criterion (LD0014, LD0015) or a ratio out of the units'
+        reach (LD0016) is exit 2; a ratio that is not a fraction in (0,1) is exit 1.
+
+        A preset (--preset NAME), a handcrafted baseline with provenance method "preset NAME": bk-sdm-base
+        (the second ResNet+attention pair of each down stage, the middle pair of each up stage; SD-1.5:
+        579,384,964 params), bk-sdm-small (also the mid block; 482,346,884), ssd-1b (SSD-1B's transformer
+        depths and ResNet-only mid; SDXL: 1,331,334,404, SSD-1B's exact keys). Rules over the structure,
+        so they fit any spec of that shape; one that does not fit is exit 2 saying why. --json: preset,
+        ratio, removed, mid, removed_params, total_params, remaining_params. More in docs/pruning.md.
+
+        The random baseline (--random SEED --ratio R): prunable units in an order seeded by SEED until the
+        removed parameters reach ceil(R x P), the selection compare scores as random; --json as for
+        --preset.
+        """;
 
     public static Command Create(CliContext context)
     {
         PresetOption.AcceptOnlyFromAmong(PruningPresets.Names.ToArray());
-        var command = new Command("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)")
+        var command = new VerbCommand("prune", "Choose the units to remove by the exact knapsack over a criterion file (or a handcrafted preset) and write the pruned spec (and student weights)", Details)
         {
             SpecOption, CriterionOption, RatioOption, PresetOption, RandomOption, OutputOption, WeightsOption, StudentWeightsOption, NameOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            var spec = parse.GetValue(SpecOption)!.FullName;
-            var criterion = parse.GetValue(CriterionOption)?.FullName;
-            var ratios = parse.GetValue(RatioOption);
-            var preset = parse.GetValue(PresetOption);
-            var output = parse.GetValue(OutputOption);
-            var weights = parse.GetValue(WeightsOption)?.FullName;
-            var student = parse.GetValue(StudentWeightsOption);
-            var name = parse.GetValue(NameOption);
-            bool json = parse.GetValue(JsonOption);
-            if (preset != null)
+            var request = new PruneRequest
             {
-                if (criterion != null || ratios is { Length: > 0 })
-                    throw new UsageException("--preset chooses the units itself; give either --preset or --criterion with --ratio, not both.");
-                return PresetPrune.Execute(context, spec, preset, output, weights, student, name, json);
-            }
-            if (parse.GetValue(RandomOption) is long seed)
-            {
-                var randomRatios = ratios is { Length: > 0 } ? ParseRatios(ratios) : [];
-                if (criterion != null || randomRatios.Count != 1)
-                    throw new UsageException("--random SEED takes one --ratio and no --criterion: the seeded order chooses the units.");
-                return PresetPrune.ExecuteRandom(context, spec, randomRatios[0], seed, output, weights, student, name, json);
-            }
-            if (criterion == null || ratios is not { Length: > 0 } || output == null)
-                throw new UsageException("prune needs --criterion, --ratio and --output (or --preset NAME for a handcrafted baseline, or --random SEED --ratio R).");
-            return Execute(context, spec, criterion, ratios, output, weights, student, name, json);
+                SpecPath = parse.GetValue(SpecOption)!.FullName,
+                Method = Method(parse),
+                Output = parse.GetValue(OutputOption),
+                TeacherWeights = parse.GetValue(WeightsOption)?.FullName,
+                StudentWeights = parse.GetValue(StudentWeightsOption),
+                Name = parse.GetValue(NameOption),
+            };
+            var outcome = PruneRunner.Run(request);
+            if (request.Method is PruneMethod.Knapsack knapsack) ReportFrontier(context, outcome, knapsack, parse.GetValue(JsonOption));
+            else ReportSelection(context, outcome, request.Method, parse.GetValue(JsonOption));
+            return ExitCodes.Ok;
         }));
         return command;
     }
 
-    private sealed record Planned(PruneSolution Solution, string Output, string Name, string Yaml, UNetLayout Layout, string? StudentPath,
-        IReadOnlyList<SafetensorsEntry>? Kept, double SolveMs);
-
-    private static int Execute(CliContext context, string specPath, string criterionPath, string[] ratioArgs, string outputArg,
-        string? weightsPath, string? studentArg, string? nameArg, bool json)
+    /// <summary>The method the options name; conflicting or missing options are usage errors.</summary>
+    private static PruneMethod Method(ParseResult parse)
     {
-        // 1. inputs: the base spec, the criterion, the ratios (all checked before anything is written)
-        var baseLayout = LoadFullSpec(specPath, " with a criterion measured on it");
-        if (!File.Exists(criterionPath)) throw new FileNotFoundException($"criterion file not found: {criterionPath}", criterionPath);
-        var criterionText = File.ReadAllText(criterionPath);
-        var (criterion, parseDiagnostics) = CriterionReader.Parse(criterionPath, criterionText);
-        if (criterion == null) throw new SpecException(parseDiagnostics);
-        var mismatch = criterion.CheckAgainst(baseLayout);
-        if (mismatch.Count > 0) throw new SpecException(mismatch);
-        var ratios = ParseRatios(ratioArgs);
-        bool multi = ratios.Count > 1;
-
-        if ((weightsPath == null) != (studentArg == null))
-            throw new InputException("--weights and --student-weights go together: the teacher's weights are read to write the student's.");
-        SafetensorsHeader? teacher = weightsPath == null ? null : StudentWeights.CheckTeacher(weightsPath, baseLayout);
-        if (multi && nameArg != null && !nameArg.Contains(RatioPlaceholder, StringComparison.Ordinal))
-            throw new InputException($"--name '{nameArg}' would name every pruned class the same; with several ratios it must contain {RatioPlaceholder}.");
-
-        // 2. solve every ratio and build every output in memory
-        var criterionHash = SpecHash.OfText(criterionText);
-        var date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var specFull = Path.GetFullPath(specPath);
-        var stem = Stem(specFull);
-        var planned = new List<Planned>();
-        foreach (var ratio in ratios)
+        var criterion = parse.GetValue(CriterionOption)?.FullName;
+        var ratios = parse.GetValue(RatioOption) is { Length: > 0 } given ? ParseRatios(given) : [];
+        if (parse.GetValue(PresetOption) is string preset)
         {
-            var watch = Stopwatch.StartNew();
-            var (solution, diagnostics) = KnapsackSolver.TrySolve(baseLayout, criterion, ratio, ratioPath: "--ratio");
-            double ms = watch.Elapsed.TotalMilliseconds;
-            if (solution == null) throw new SpecException(diagnostics);
-            var pct = Percent(ratio);
-            var output = Resolve(outputArg, pct, multi, "--output", $"{stem}.pruned{pct}.unet.yaml");
-            if (!output.EndsWith(".unet.yaml", StringComparison.OrdinalIgnoreCase))
-                throw new InputException($"--output {output} must end in .unet.yaml (the generator and SpecFiles pick specs up by that extension).");
-            if (string.Equals(output, specFull, StringComparison.OrdinalIgnoreCase))
-                throw new InputException($"--output {output} is the base spec itself; choose another file.");
-            var name = nameArg?.Replace(RatioPlaceholder, pct, StringComparison.Ordinal);
-            if (name != null && !IsIdentifier(name))
-                throw new InputException($"--name '{name}' must be a C# identifier (letters, digits, '_'; not starting with a digit): it names the generated class.");
-            var outputDir = Path.GetDirectoryName(output)!;
-            var baseRef = Path.GetRelativePath(outputDir, specFull).Replace('\\', '/');
-            var yaml = PrunedSpecBuilder.Build(baseLayout, baseRef, solution, criterionHash, ratio, date, name, criterion.Criterion);
-            var layout = ResolveLayout(output, yaml, outputDir);
-            string? student = null;
-            IReadOnlyList<SafetensorsEntry>? kept = null;
-            if (teacher != null)
-            {
-                student = Resolve(studentArg!, pct, multi, "--student-weights", $"{stem}.pruned{pct}.safetensors");
-                if (string.Equals(student, Path.GetFullPath(weightsPath!), StringComparison.OrdinalIgnoreCase))
-                    throw new InputException($"--student-weights {student} is the teacher's file; choose another file.");
-                kept = StudentWeights.Kept(teacher, layout);
-            }
-            planned.Add(new Planned(solution, output, layout.Spec.Name, yaml, layout, student, kept, ms));
+            if (criterion != null || ratios.Count > 0)
+                throw new UsageException("--preset chooses the units itself; give either --preset or --criterion with --ratio, not both.");
+            return new PruneMethod.Preset(preset);
         }
-        var duplicate = planned.SelectMany(p => new[] { p.Output, p.StudentPath }).Where(p => p != null)
-            .GroupBy(p => p!, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate != null)
-            throw new InputException($"two ratios would write {duplicate.Key} (ratios are named by their truncated percent); give ratios with distinct percents.");
-        foreach (var p in planned)
+        if (parse.GetValue(RandomOption) is long seed)
         {
-            RequireFolder(p.Output);
-            if (p.StudentPath != null) RequireFolder(p.StudentPath);
+            if (criterion != null || ratios.Count != 1)
+                throw new UsageException("--random SEED takes one --ratio and no --criterion: the seeded order chooses the units.");
+            return new PruneMethod.Random(seed, ratios[0]);
         }
+        if (criterion == null || ratios.Count == 0 || parse.GetValue(OutputOption) == null)
+            throw new UsageException("prune needs --criterion, --ratio and --output (or --preset NAME for a handcrafted baseline, or --random SEED --ratio R).");
+        return new PruneMethod.Knapsack(criterion, ratios);
+    }
 
-        // 3. write: specs, then weights; a failure removes what this run created
-        var created = new List<string>();
-        try
-        {
-            foreach (var p in planned)
-            {
-                bool existed = File.Exists(p.Output);
-                TextOutputs.Write(p.Output, p.Yaml);
-                if (!existed) created.Add(p.Output);
-                if (p.StudentPath != null)
-                {
-                    existed = File.Exists(p.StudentPath);
-                    StudentWeights.Write(p.StudentPath, teacher!, p.Kept!, new Dictionary<string, string>
-                    {
-                        ["laptopdiff.spec"] = Path.GetFileName(p.Output),
-                        ["laptopdiff.teacher"] = Path.GetFileName(weightsPath!),
-                        ["laptopdiff.criterion"] = criterionHash,
-                    });
-                    if (!existed) created.Add(p.StudentPath);
-                }
-            }
-        }
-        catch
-        {
-            foreach (var f in created)
-                try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            throw;
-        }
+    /// <summary>Every --ratio value, comma lists split, in the order given (<see cref="PruneRatios"/>): one that is not a fraction in (0, 1), or is given twice, is a usage error.</summary>
+    internal static IReadOnlyList<double> ParseRatios(IEnumerable<string> args)
+    {
+        var entries = PruneRatios.Parse(args, ',');
+        if (entries.FirstOrDefault(e => e.Problem != null) is RatioEntry bad)
+            throw new OptionValueException($"--ratio: {bad.Problem}; give fractions such as 0.5 (or a list 0.3,0.5)");
+        if (entries.Count == 0) throw new OptionValueException("--ratio needs at least one value");
+        return entries.Select(e => e.Value!.Value).ToList();
+    }
 
-        // 4. report
+    private static void ReportFrontier(CliContext context, PruneOutcome outcome, PruneMethod.Knapsack method, bool json)
+    {
+        var baseLayout = outcome.Base;
         long total = baseLayout.TotalParamCount;
+        bool multi = outcome.Models.Count > 1;
         if (json)
         {
-            var objects = planned.Select(p => new PruneJson(p.Solution.Ratio, p.Solution.AchievedRatio, p.Solution.Removed.ToArray(), p.Solution.RemovedParams,
-                p.Solution.RequiredParams, p.Solution.PredictedLoss, total, total - p.Solution.RemovedParams, p.Solution.NodesExplored, Math.Round(p.SolveMs, 3),
-                p.Name, p.Output, p.StudentPath)).ToList();
+            var objects = outcome.Models.Select(m =>
+            {
+                var s = m.Solution!;
+                return new PruneJson(s.Ratio, s.AchievedRatio, s.Removed.ToArray(), s.RemovedParams, s.RequiredParams, s.PredictedLoss, total,
+                    total - s.RemovedParams, s.NodesExplored, Math.Round(m.SolveMs, 3), m.Output.Layout.Spec.Name, m.Output.SpecPath, m.Output.StudentPath);
+            }).ToList();
             context.Out.WriteLine(multi
                 ? JsonSerializer.Serialize(new FrontierJson(baseLayout.Spec.Name, total, objects), JsonOptions.Indented)
                 : JsonSerializer.Serialize(objects[0], JsonOptions.Indented));
-            return ExitCodes.Ok;
+            return;
         }
         int prunable = baseLayout.PrunableUnits.Count();
         if (multi)
         {
-            context.Out.WriteLine($"Pareto frontier of {baseLayout.Spec.Name} ({total:N0} parameters, {prunable} prunable units), exact knapsack over {Path.GetFileName(criterionPath)}:");
+            context.Out.WriteLine($"Pareto frontier of {baseLayout.Spec.Name} ({total:N0} parameters, {prunable} prunable units), exact knapsack over {Path.GetFileName(method.CriterionPath)}:");
             context.Out.WriteLine($"{"ratio",7} {"achieved",9} {"removed params",15} {"units",6} {"predicted loss",16} {"nodes",8}  spec");
-            foreach (var p in planned)
-                context.Out.WriteLine($"{R(p.Solution.Ratio),7} {p.Solution.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture),9} {p.Solution.RemovedParams,15:N0} " +
-                                      $"{p.Solution.Removed.Count,6} {CriterionWriter.Number(p.Solution.PredictedLoss),16} {p.Solution.NodesExplored,8}  {p.Output}");
+            foreach (var m in outcome.Models)
+            {
+                var s = m.Solution!;
+                context.Out.WriteLine($"{R(s.Ratio),7} {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture),9} {s.RemovedParams,15:N0} " +
+                                      $"{s.Removed.Count,6} {CriterionWriter.Number(s.PredictedLoss),16} {s.NodesExplored,8}  {m.Output.SpecPath}");
+            }
         }
-        foreach (var p in planned)
+        foreach (var m in outcome.Models)
         {
+            var s = m.Solution!;
             if (!multi)
-                context.Out.WriteLine($"{baseLayout.Spec.Name} at ratio {R(p.Solution.Ratio)}: removed {p.Solution.Removed.Count} of {prunable} prunable units, " +
-                                      $"{p.Solution.RemovedParams:N0} of {total:N0} parameters (achieved {p.Solution.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}), " +
-                                      $"predicted loss {CriterionWriter.Number(p.Solution.PredictedLoss)}; exact knapsack: {p.Solution.NodesExplored} nodes, {p.SolveMs:0.###} ms");
-            context.Out.WriteLine($"wrote {p.Output}: {p.Name}, {p.Layout.TotalParamCount:N0} parameters");
-            if (p.StudentPath != null)
-                context.Out.WriteLine($"wrote {p.StudentPath}: {p.Kept!.Count} of {teacher!.Entries.Count} teacher tensors");
+                context.Out.WriteLine($"{baseLayout.Spec.Name} at ratio {R(s.Ratio)}: removed {s.Removed.Count} of {prunable} prunable units, " +
+                                      $"{s.RemovedParams:N0} of {total:N0} parameters (achieved {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}), " +
+                                      $"predicted loss {CriterionWriter.Number(s.PredictedLoss)}; exact knapsack: {s.NodesExplored} nodes, {m.SolveMs:0.###} ms");
+            WriteFiles(context, outcome, m);
         }
-        return ExitCodes.Ok;
+    }
+
+    private static void ReportSelection(CliContext context, PruneOutcome outcome, PruneMethod method, bool json)
+    {
+        var m = outcome.Models.Single();
+        var selection = m.Selection!;
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new PresetJson(selection.Preset, selection.AchievedRatio, selection.Removed.ToArray(),
+                selection.MidReduction?.ToString().ToLowerInvariant(), selection.RemovedParams, selection.BaseParams, selection.RemainingParams,
+                m.Output.Layout.Spec.Name, m.Output.SpecPath, m.Output.StudentPath), JsonOptions.Indented));
+            return;
+        }
+        var how = method is PruneMethod.Random r ? $"a seeded random selection (seed {r.Seed}) at ratio {R(r.Ratio)}" : "preset " + selection.Preset;
+        var mid = selection.MidReduction == null ? "" : $", mid block cut down to {(selection.MidReduction == MidKind.Resnet ? "its first ResNet" : "nothing")}";
+        context.Out.WriteLine($"{outcome.Base.Spec.Name} by {how}: removed {selection.Removed.Count} of {outcome.Base.PrunableUnits.Count()} prunable units{mid}; " +
+                              $"{selection.RemovedParams:N0} of {selection.BaseParams:N0} parameters (ratio {selection.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)})");
+        WriteFiles(context, outcome, m);
+    }
+
+    private static void WriteFiles(CliContext context, PruneOutcome outcome, PrunedModel m)
+    {
+        context.Out.WriteLine($"wrote {m.Output.SpecPath}: {m.Output.Layout.Spec.Name}, {m.Output.Layout.TotalParamCount:N0} parameters");
+        if (m.Output.StudentPath != null) context.Out.WriteLine($"wrote {m.Output.StudentPath}: {m.KeptTensors} of {outcome.TeacherTensors} teacher tensors");
     }
 
     private sealed record PruneJson(
@@ -242,83 +211,17 @@ public static class PruneCommand
         [property: JsonPropertyName("total_params")] long TotalParams,
         [property: JsonPropertyName("solutions")] IReadOnlyList<PruneJson> Solutions);
 
-    /// <summary>The full (unpruned) model's layout from a *.unet.yaml spec.</summary>
-    internal static UNetLayout LoadFullSpec(string specPath, string what)
-    {
-        if (!SpecFile(specPath))
-            throw new InputException($"--spec must be a *.unet.yaml spec (a pruned spec names it as 'base:'); got {specPath}. Convert a diffusers config with `laptop-diff import-diffusers` first.");
-        var baseLayout = SpecFiles.LoadLayout(specPath);
-        if (baseLayout.Spec.Base != null || baseLayout.Removed.Count > 0)
-            throw new InputException($"{specPath} is already a pruned spec (base: {baseLayout.Spec.Base}); prune the full model's spec{what}.");
-        return baseLayout;
-    }
-
-    /// <summary>Every --ratio value, comma lists split, in the order given; duplicates and values outside (0,1) are errors.</summary>
-    internal static IReadOnlyList<double> ParseRatios(IEnumerable<string> args)
-    {
-        var result = new List<double>();
-        foreach (var text in args.SelectMany(a => a.Split(',')).Select(t => t.Trim()))
-        {
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var r) || double.IsNaN(r) || double.IsInfinity(r))
-                throw Ratio($"--ratio '{text}' is not a number; give a fraction such as 0.5 (or a list 0.3,0.5)");
-            if (!(r > 0 && r < 1))
-                throw Ratio($"pruning ratio {R(r)} must be between 0 and 1, exclusive (the fraction of the U-Net's parameters to remove)");
-            if (result.Contains(r)) throw Ratio($"--ratio {R(r)} is given twice");
-            result.Add(r);
-        }
-        if (result.Count == 0) throw Ratio("--ratio needs at least one value");
-        return result;
-    }
-
-    private static SpecException Ratio(string message) =>
-        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, "--ratio", default) });
-
-    /// <summary>An output path: {ratio} replaced, or a file named <paramref name="defaultName"/> in a folder.</summary>
-    internal static string Resolve(string arg, string pct, bool multi, string option, string defaultName)
-    {
-        bool folder = arg.EndsWith('/') || arg.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(arg);
-        if (folder) return Path.GetFullPath(Path.Combine(arg, defaultName));
-        if (multi && !arg.Contains(RatioPlaceholder, StringComparison.Ordinal))
-            throw new InputException($"{option} {arg}: with several ratios it must contain {RatioPlaceholder} (e.g. models/x.pruned{RatioPlaceholder}.unet.yaml) or be an existing folder.");
-        return Path.GetFullPath(arg.Replace(RatioPlaceholder, pct, StringComparison.Ordinal));
-    }
-
-    /// <summary>The pruned spec as SpecFiles will load it once written: 'base:' resolved against the output's folder.</summary>
-    internal static UNetLayout ResolveLayout(string output, string yaml, string outputDir)
-    {
-        var parsed = SpecParser.Parse(output, yaml);
-        var resolved = SpecResolver.Resolve(parsed, reference =>
-        {
-            var basePath = Path.Combine(outputDir, reference);
-            return File.Exists(basePath) ? SpecParser.Parse(basePath, File.ReadAllText(basePath)) : null;
-        });
-        return LayoutBuilder.BuildOrThrow(resolved.GetSpecOrThrow(), output);
-    }
-
-    internal static void RequireFolder(string path)
-    {
-        var dir = Path.GetDirectoryName(path);
-        if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
-    }
-
-    private static bool SpecFile(string path) => path.EndsWith(".unet.yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase)
-                                                 || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
-
-    internal static string Stem(string specPath)
-    {
-        var name = Path.GetFileName(specPath);
-        foreach (var ext in new[] { ".unet.yaml", ".yaml", ".yml" })
-            if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) return name[..^ext.Length];
-        return name;
-    }
-
-    /// <summary>ratio * 100 truncated, in decimal (as PrunedSpecBuilder names classes: 0.29 gives 29).</summary>
-    internal static string Percent(double ratio) =>
-        ((int)decimal.Truncate(decimal.Parse(ratio.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture) * 100))
-        .ToString(CultureInfo.InvariantCulture);
-
-    internal static bool IsIdentifier(string name) =>
-        name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(ch => char.IsLetterOrDigit(ch) || ch == '_');
+    private sealed record PresetJson(
+        [property: JsonPropertyName("preset")] string Preset,
+        [property: JsonPropertyName("ratio")] double Ratio,
+        [property: JsonPropertyName("removed")] string[] Removed,
+        [property: JsonPropertyName("mid")] string? Mid,
+        [property: JsonPropertyName("removed_params")] long RemovedParams,
+        [property: JsonPropertyName("total_params")] long TotalParams,
+        [property: JsonPropertyName("remaining_params")] long RemainingParams,
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("output")] string Output,
+        [property: JsonPropertyName("student_weights")] string? StudentWeights);
 
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

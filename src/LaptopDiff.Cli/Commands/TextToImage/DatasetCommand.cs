@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using System.Text.Json;
 using LaptopDiff.Runtime.Images;
 using LaptopDiff.Runtime.Pipelines;
@@ -13,30 +15,35 @@ public static class DatasetCommand
 {
     private static readonly Option<DirectoryInfo> ModelOption = new("--model") { Description = "A StableDiffusionPipeline folder (its VAE, tokenizer and text encoder encode the images and captions)", Required = true };
     private static readonly Option<DirectoryInfo> ImagesOption = new("--images") { Description = "An image folder: metadata.jsonl with file_name and text, or a .txt caption beside each image", Required = true };
-    private static readonly Option<DirectoryInfo> OutputOption = new("--output") { Description = "The shards' folder to create (must not exist)", Required = true };
+    private static readonly Option<DirectoryInfo> OutputOption = CommonOptions.Output<DirectoryInfo>("The shards' folder to create (must not exist)");
     private static readonly Option<int> ShardSizeOption = new("--shard-size") { Description = "Images per shard", DefaultValueFactory = _ => 1000 };
     private static readonly Option<string> NameOption = new("--name") { Description = "Shard name: NAME-00001-of-0000K.safetensors", DefaultValueFactory = _ => "data" };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Images per VAE and text-encoder forward", DefaultValueFactory = _ => 64 };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object: samples, skipped, shards" };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly JsonOption JsonOption = CommonOptions.Json("samples, skipped, shards");
+
+    private const string Details = """
+        Reads an image folder in the Hugging Face imagefolder convention (metadata.jsonl with file_name and text,
+        or a .txt caption beside each image), resizes each image (shorter side to the pipeline's size) and
+        centre-crops it, encodes it once with the VAE (posterior mean times scaling_factor) and its caption with
+        the tokenizer and text encoder, and writes safetensors shards in the calibration format (latents,
+        encoder_hidden_states, input_ids, the empty prompt's states for caption dropout). Unreadable, non-RGB or
+        uncaptioned images are skipped and counted; a folder with none usable is refused (exit 2). The shard
+        folder is written atomically: a failed run leaves none.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("dataset", "Encode a captioned image folder into training shards (latents, encoder_hidden_states, input_ids, the empty prompt's states) with a pipeline's VAE and text encoder")
+        var command = new VerbCommand("dataset", "Encode a captioned image folder into training shards (latents, encoder_hidden_states, input_ids, the empty prompt's states) with a pipeline's VAE and text encoder", Details)
         {
             ModelOption, ImagesOption, OutputOption, ShardSizeOption, NameOption, BatchOption, ThreadsOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            if (parse.GetValue(ThreadsOption) is int threads)
-            {
-                if (threads < 1) throw new UsageException($"--threads must be at least 1, got {threads}");
-                TorchSharp.torch.set_num_threads(threads);
-            }
             int shardSize = parse.GetValue(ShardSizeOption), batch = parse.GetValue(BatchOption);
-            if (shardSize < 1 || batch < 1) throw new UsageException($"--shard-size and --batch must be at least 1, got {shardSize} and {batch}");
+            if (shardSize < 1 || batch < 1) throw new OptionValueException($"--shard-size and --batch must be at least 1, got {shardSize} and {batch}");
             var name = parse.GetValue(NameOption)!;
-            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) throw new UsageException($"--name '{name}' is not a file name");
+            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) throw new OptionValueException($"--name '{name}' is not a file name");
             bool json = parse.GetValue(JsonOption);
             var report = DatasetWriter.Write(new DatasetRequest
             {

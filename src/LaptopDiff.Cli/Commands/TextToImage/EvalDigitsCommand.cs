@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using System.Text.Json;
 using LaptopDiff.Cli.Commands.Digits;
 using LaptopDiff.Runtime.Digits;
@@ -21,27 +23,30 @@ public static class EvalDigitsCommand
     private static readonly Option<int> SamplesPerClassOption = new("--samples-per-class") { Description = "Samples per digit and caption set", DefaultValueFactory = _ => 20 };
     private static readonly Option<int> StepsOption = new("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 25 };
     private static readonly Option<double> GuidanceOption = new("--guidance") { Description = "Classifier-free guidance scale (against the empty prompt)", DefaultValueFactory = _ => 3.0 };
-    private static readonly Option<long> SeedOption = new("--seed") { Description = "Seed of the starting noise", DefaultValueFactory = _ => 0 };
+    private static readonly Option<long> SeedOption = CommonOptions.Seed("the starting noise");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per sampler batch", DefaultValueFactory = _ => 50 };
     private static readonly Option<FileInfo?> GridOption = new("--grid") { Description = "The first 8 samples per digit for training-style captions as a PNG" };
     private static readonly Option<FileInfo?> HeldOutGridOption = new("--heldout-grid") { Description = "The same for the held-out phrasings" };
-    private static readonly Option<int?> ThreadsOption = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
-    private static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON object" };
+    private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly JsonOption JsonOption = CommonOptions.Json();
+
+    private const string Details = """
+        Samples 10 x N images per caption set (training-style templates and held-out phrasings never seen in
+        training) with DDIM and classifier-free guidance against the empty prompt, decodes them, and scores them
+        with the digit classifier: alignment (the share classified as the captioned digit) and Frechet distance
+        in the classifier's features against the held-out digits, both with 95% bootstrap intervals. Also reports
+        the VAE's reconstruction MSE on the held-out digits.
+        """;
 
     public static Command Create(CliContext context)
     {
-        var command = new Command("eval-digits", "Score a digits text-to-image pipeline with the digit classifier: VAE reconstruction, alignment on training-style and held-out captions, Frechet distance")
+        var command = new VerbCommand("eval-digits", "Score a digits text-to-image pipeline with the digit classifier: VAE reconstruction, alignment on training-style and held-out captions, Frechet distance", Details)
         {
             ModelOption, ClassifierOption, MnistOption, SamplesPerClassOption, StepsOption, GuidanceOption, SeedOption, BatchOption,
             GridOption, HeldOutGridOption, ThreadsOption, JsonOption,
         };
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
-            if (parse.GetValue(ThreadsOption) is int threads)
-            {
-                if (threads < 1) throw new UsageException($"--threads must be at least 1, got {threads}");
-                set_num_threads(threads);
-            }
             var folder = PipelineFolder.Open(parse.GetValue(ModelOption)!.FullName);
             using var sampler = TextToImageSampler.Open(folder);
             var options = new DigitsEvaluationOptions
@@ -49,7 +54,7 @@ public static class EvalDigitsCommand
                 SamplesPerClass = parse.GetValue(SamplesPerClassOption), Steps = parse.GetValue(StepsOption), GuidanceScale = parse.GetValue(GuidanceOption),
                 Seed = parse.GetValue(SeedOption), Batch = parse.GetValue(BatchOption), Schedule = SchedulerNoise.Read(folder),
             };
-            try { options.Validate(); } catch (ArgumentException e) { throw new UsageException(e.Message); }
+            try { options.Validate(); } catch (ArgumentException e) { throw new OptionValueException(e.Message); }
             bool json = parse.GetValue(JsonOption);
 
             using var classifier = DigitClassifier.Load(parse.GetValue(ClassifierOption)!.FullName);

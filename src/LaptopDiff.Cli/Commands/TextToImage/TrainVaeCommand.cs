@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LaptopDiff.Cli.Help;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Cli.Commands.Train;
 using LaptopDiff.Runtime.Vae;
 
@@ -15,15 +17,20 @@ public static class TrainVaeCommand
     private static readonly Option<DirectoryInfo> ImagesOption = new("--images") { Description = "An image folder (Hugging Face imagefolder layout; captions are not needed); unreadable or non-RGB images are skipped and reported", Required = true };
     private static readonly Option<double> KlWeightOption = new("--kl-weight") { Description = "Weight of the KL term per pixel value against the per-value reconstruction MSE", DefaultValueFactory = _ => 1e-3 };
 
+    private const string Details = """
+        Trains on reconstruction MSE plus a KL term; after training, scaling_factor is set to 1 / std of the
+        latents of the training images. Resumable checkpoints and log.jsonl as in train.
+        """;
+
     public static Command Create(CliContext context)
     {
         var shared = new TrainingOptionSet();
-        var command = new Command("train-vae", "Train an AutoencoderKL from scratch on an image folder (reconstruction MSE + KL); resumable; writes OUTPUT/vae/ with its scaling_factor")
+        var command = new VerbCommand("train-vae", "Train an AutoencoderKL from scratch on an image folder (reconstruction MSE + KL); resumable; writes OUTPUT/vae/ with its scaling_factor", Details)
         {
             ConfigOption, ImagesOption, KlWeightOption,
         };
         shared.AddTo(command, diffusion: false);
-        command.SetAction(parse => CommandRunner.Run(context, () =>
+        command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var request = new VaeTrainRequest
             {
@@ -34,7 +41,7 @@ public static class TrainVaeCommand
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
             };
-            if (!(request.KlWeight >= 0)) throw new UsageException($"--kl-weight must be >= 0, got {request.KlWeight}");
+            if (!(request.KlWeight >= 0)) throw new OptionValueException($"--kl-weight must be >= 0, got {request.KlWeight}");
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
             var outcome = TrainingProgressView.Run(context.Error, "train-vae", parse.GetValue(shared.LogEvery),
                 (progress, log) => VaeTraining.Run(request, signal.Token, progress, log));

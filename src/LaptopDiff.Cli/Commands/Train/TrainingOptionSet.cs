@@ -1,6 +1,7 @@
 using System.CommandLine;
+using LaptopDiff.Runtime.Schedulers;
+using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Calibration;
-using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Training;
 
 namespace LaptopDiff.Cli.Commands.Train;
@@ -9,7 +10,7 @@ namespace LaptopDiff.Cli.Commands.Train;
 internal sealed class TrainingOptionSet
 {
     public readonly Option<FileInfo> Data = new("--data") { Description = "Training set in the calibration format (latents + encoder_hidden_states, or latents + labels with --conditioner); see src/LaptopDiff.Runtime/Calibration/README.md", Required = true };
-    public readonly Option<DirectoryInfo> Output = new("--output") { Description = "Run folder: checkpoints/, log.jsonl and the final weights", Required = true };
+    public readonly Option<DirectoryInfo> Output = CommonOptions.Output<DirectoryInfo>("Run folder: checkpoints/, log.jsonl and the final weights");
     public readonly Option<int> Steps = new("--steps") { Description = "Optimizer steps", Required = true };
     public readonly Option<int> Batch = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
     public readonly Option<int> Accumulation = new("--grad-accum") { Description = "Micro-batches per optimizer step", DefaultValueFactory = _ => 1 };
@@ -20,14 +21,14 @@ internal sealed class TrainingOptionSet
     public readonly Option<double> Clip = new("--grad-clip") { Description = "Max global gradient norm (0 = off)", DefaultValueFactory = _ => 1.0 };
     public readonly Option<double> Ema = new("--ema") { Description = "EMA decay of the trained weights (0 = off); the EMA weights are written as unet-ema*.safetensors", DefaultValueFactory = _ => 0.0 };
     public readonly Option<double> Dropout = new("--cfg-dropout") { Description = "Probability of replacing a sample's conditioning by the null label (zeros for encoder states)", DefaultValueFactory = _ => 0.1 };
-    public readonly Option<long> Seed = new("--seed") { Description = "Seed of the initial weights, data order, timesteps, noise and dropout", DefaultValueFactory = _ => 0 };
+    public readonly Option<long> Seed = CommonOptions.Seed("the initial weights, data order, timesteps, noise and dropout");
     public readonly Option<int> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints (one is always written at the end)", DefaultValueFactory = _ => 500 };
     public readonly Option<int> Keep = new("--keep-checkpoints") { Description = "Checkpoints kept (older ones are deleted)", DefaultValueFactory = _ => 3 };
     public readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --output from its newest checkpoint (refused if the inputs or options differ)" };
-    public readonly Option<int?> Threads = new("--threads") { Description = "Intra-op threads (default: libtorch's choice)" };
+    public readonly ThreadsOption Threads = CommonOptions.Threads();
     public readonly ScheduleOptions Schedule = new();
     public readonly Option<int> LogEvery = new("--log-every") { Description = "Without a terminal: a progress line every this many steps (log.jsonl has every step)", DefaultValueFactory = _ => 10 };
-    public readonly Option<bool> Json = new("--json") { Description = "Print one JSON object with the figures" };
+    public readonly JsonOption Json = CommonOptions.Json("status, step, checkpoint, weights, log, steps_per_second, final terms");
 
     /// <param name="diffusion">False for a run that trains no denoiser (e.g. a VAE): without --data, --cfg-dropout and the noise schedule.</param>
     public void AddTo(Command command, bool diffusion = true)
@@ -41,14 +42,11 @@ internal sealed class TrainingOptionSet
 
     private bool _diffusion = true;
 
-    /// <summary>The options; out-of-range values are input errors naming the value.</summary>
+    /// <summary>The options; out-of-range values are usage errors naming the value.</summary>
     public TrainingOptions Read(ParseResult parse)
     {
-        int? threads = parse.GetValue(Threads);
-        if (threads is < 1) throw new InputException($"--threads must be at least 1, got {threads}");
-        if (threads is int t) TorchSharp.torch.set_num_threads(t);
-        if (parse.GetValue(LogEvery) < 1) throw new InputException($"--log-every must be at least 1, got {parse.GetValue(LogEvery)}");
-        return Commands.Sweep.InputChecks.Checked(() => new TrainingOptions
+        if (parse.GetValue(LogEvery) < 1) throw new OptionValueException($"--log-every must be at least 1, got {parse.GetValue(LogEvery)}");
+        return OptionValues.Checked(() => new TrainingOptions
         {
             Steps = parse.GetValue(Steps),
             BatchSize = parse.GetValue(Batch),

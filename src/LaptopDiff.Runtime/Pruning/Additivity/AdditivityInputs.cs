@@ -1,5 +1,7 @@
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Execution;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Spec;
 using static TorchSharp.torch;
 
@@ -29,13 +31,20 @@ public sealed class AdditivityInputs : IDisposable
     public string Source { get; }
     public string? CalibrationHash { get; }
 
+    /// <summary>The calibration file at <paramref name="path"/>, checked against <paramref name="layout"/>, noised as <see cref="FromCalibration"/> does.</summary>
+    public static AdditivityInputs Load(string path, UNetLayout layout, NoisingSettings noising, int batchSize)
+    {
+        using var set = CalibrationSet.Load(path, layout);
+        return FromCalibration(set, noising, batchSize);
+    }
+
     /// <summary>
     /// A calibration set noised exactly like the sweep (<see cref="CalibrationNoising"/>), so a criterion swept
     /// on the same set and seed is measured on the same x_t.
     /// </summary>
     public static AdditivityInputs FromCalibration(CalibrationSet set, NoisingSettings noising, int batchSize)
     {
-        if (batchSize < 1) throw new ArgumentException($"--batch must be at least 1, got {batchSize}");
+        if (batchSize < 1) throw new SettingException(nameof(batchSize), batchSize, "must be at least 1");
         var noise = new CalibrationNoising(set.Count, noising);
         var batches = new List<UNetInputs>();
         for (int start = 0; start < set.Count; start += batchSize)
@@ -54,7 +63,7 @@ public sealed class AdditivityInputs : IDisposable
     /// </summary>
     public static AdditivityInputs Synthetic(UNetLayout layout, int samples, long seed, int batchSize, int tokens = 77, NoiseSchedule? schedule = null)
     {
-        if (samples < 1) throw new ArgumentException($"--synthetic must be at least 1, got {samples}");
+        if (samples < 1) throw new SettingException(nameof(samples), samples, "must be at least 1");
         string temp = Path.Combine(Path.GetTempPath(), $"laptopdiff-additivity-{Guid.NewGuid():N}.safetensors");
         try
         {

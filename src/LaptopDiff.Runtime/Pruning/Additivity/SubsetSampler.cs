@@ -1,4 +1,6 @@
 using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Spec;
 
 namespace LaptopDiff.Runtime.Pruning.Additivity;
@@ -25,9 +27,10 @@ public static class SubsetSampler
 
     public static IReadOnlyList<UnitSubset> Sample(UNetLayout layout, int count, double minRatio, double maxRatio, long seed)
     {
-        if (count < 1) throw new ArgumentException($"--subsets must be at least 1, got {count}");
-        if (!(minRatio > 0 && minRatio <= maxRatio && maxRatio < 1))
-            throw new ArgumentException($"need 0 < --min-ratio <= --max-ratio < 1, got {minRatio} and {maxRatio}");
+        if (count < 1) throw new SettingException(nameof(AdditivityOptions.Subsets), count, "must be at least 1");
+        if (!(minRatio > 0 && minRatio < 1)) throw new SettingException(nameof(AdditivityOptions.MinRatio), minRatio, "must be in (0, 1)");
+        if (!(maxRatio >= minRatio && maxRatio < 1))
+            throw new SettingException(nameof(AdditivityOptions.MaxRatio), maxRatio, $"must be at least the smallest ratio ({minRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}) and below 1");
         var units = layout.PrunableUnits.ToList();
         if (units.Count == 0) throw new ArgumentException($"{layout.Spec.Name} has no prunable units");
         long total = layout.TotalParamCount;

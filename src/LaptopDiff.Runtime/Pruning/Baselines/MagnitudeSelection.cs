@@ -14,7 +14,7 @@ public static class MagnitudeSelection
     public static PrunedSelection Select(UNet2DCondition teacher, double ratio)
     {
         var layout = teacher.Layout;
-        RandomSelection.Required(layout, ratio);   // the ratio's diagnostics name --ratio, not a criterion file
+        RandomSelection.Required(layout, ratio);   // the ratio's diagnostics name the ratio, not a criterion file
         var criterion = Criterion(layout, MagnitudeCriterion.Compute(teacher));
         var solution = KnapsackSolver.Solve(layout, criterion, ratio);
         return PrunedSelection.FromUnits(BaselineMethods.Magnitude, layout, solution.Removed, solution.PredictedLoss);

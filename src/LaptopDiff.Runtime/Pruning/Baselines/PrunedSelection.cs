@@ -19,8 +19,7 @@ public sealed record PrunedSelection(string Method, IReadOnlyList<string> Remove
     /// <summary>A set of units removed from <paramref name="baseLayout"/>, the mid block kept.</summary>
     public static PrunedSelection FromUnits(string method, UNetLayout baseLayout, IEnumerable<string> removed, double? predictedLoss)
     {
-        var ids = removed.ToEquatableArray();
-        var layout = PresetSelection.PrunedLayout(baseLayout, ids, midReduction: null);
+        var layout = baseLayout.WithRemoved(removed);
         return new PrunedSelection(method, layout.Removed.ToList(), null, layout, baseLayout.BaseParamCount, predictedLoss);
     }
 }

@@ -1,4 +1,4 @@
-using LaptopDiff.Runtime.Calibration;
+using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Spec;
 
 namespace LaptopDiff.Runtime.Pruning.Baselines;
@@ -29,20 +29,12 @@ public static class RandomSelection
         return PrunedSelection.FromUnits(BaselineMethods.Random, layout, chosen, predictedLoss: null);
     }
 
-    /// <summary>ceil(R x P), checked like the knapsack checks it (LD0016 when out of reach).</summary>
+    /// <summary>ceil(R x P), by the knapsack's own check (<see cref="KnapsackSolver.RequireRatio"/>); a baseline also needs R above 0.</summary>
     internal static long Required(UNetLayout layout, double ratio)
     {
-        long total = layout.TotalParamCount;
-        long prunable = layout.PrunableUnits.Sum(u => u.ParamCount);
-        string R(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        if (!(ratio > 0 && ratio < 1)) throw Infeasible($"pruning ratio {R(ratio)} must be between 0 and 1, exclusive");
-        long required = KnapsackSolver.RequiredParams(ratio, total);
-        if (required > prunable)
-            throw Infeasible($"ratio {R(ratio)} needs {required:N0} parameters removed, but all prunable units of {layout.Spec.Name} hold {prunable:N0} " +
-                             $"(at most ratio {((double)prunable / total).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)})");
-        return required;
+        if (!(ratio > 0))
+            throw new SpecException(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio,
+                $"pruning ratio {ratio.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} must be between 0 and 1, exclusive", "ratio", default) });
+        return KnapsackSolver.RequireRatio(layout, ratio, "ratio");
     }
-
-    private static SpecException Infeasible(string message) =>
-        new(new[] { new SpecDiagnostic(SpecDiagnosticIds.InfeasibleRatio, SpecDiagnosticIds.TitleOf(SpecDiagnosticIds.InfeasibleRatio), message, "--ratio", default) });
 }

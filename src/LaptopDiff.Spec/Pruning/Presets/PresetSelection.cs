@@ -16,23 +16,11 @@ namespace LaptopDiff.Spec
         /// <summary>Removed parameters / the full U-Net's.</summary>
         public double AchievedRatio => BaseParams == 0 ? 0 : (double)RemovedParams / BaseParams;
 
-        /// <summary>The pruned layout of <paramref name="baseLayout"/> without <paramref name="removed"/> and with its mid block cut down.</summary>
-        public static UNetLayout PrunedLayout(UNetLayout baseLayout, EquatableArray<string> removed, MidKind? midReduction)
-        {
-            var spec = baseLayout.Spec with
-            {
-                Removed = removed,
-                Mid = midReduction is MidKind kind ? new MidSpec { Kind = kind, Source = baseLayout.Spec.Mid.Source } : baseLayout.Spec.Mid,
-                MidReduction = midReduction,
-            };
-            return LayoutBuilder.BuildOrThrow(spec, baseLayout.Spec.Name);
-        }
-
         internal static PresetSelection Create(string preset, UNetLayout baseLayout, IEnumerable<string> removed, MidKind? midReduction)
         {
             var set = new HashSet<string>(removed);
             var ordered = baseLayout.Components.Where(c => set.Contains(c.Id)).Select(c => c.Id).ToEquatableArray();
-            return new PresetSelection(preset, ordered, midReduction, PrunedLayout(baseLayout, ordered, midReduction), baseLayout.BaseParamCount);
+            return new PresetSelection(preset, ordered, midReduction, baseLayout.WithRemoved(ordered, midReduction), baseLayout.BaseParamCount);
         }
     }
 }

@@ -70,8 +70,8 @@ namespace LaptopDiff.Spec
             var removed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var unit in layout.Units)
             {
-                bool pair = (unit.Stage.StartsWith("down.", StringComparison.Ordinal) || unit.Stage.StartsWith("up.", StringComparison.Ordinal)) && unit.Layer == 1;
-                if (pair || (small && unit.Stage == "mid")) removed.Add(unit.Id);
+                bool pair = (unit.Stage.Path == StagePath.Down || unit.Stage.Path == StagePath.Up) && unit.Layer == 1;
+                if (pair || (small && unit.Stage == StageId.Mid)) removed.Add(unit.Id);
             }
             return removed;
         }
@@ -95,11 +95,11 @@ namespace LaptopDiff.Spec
             if (reason.Length > 0) return null;
 
             var removed = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var block in layout.Units.Where(u => u.Kind == ComponentKind.TransformerBlock && u.Stage != "mid"))
+            foreach (var block in layout.Units.Where(u => u.Kind == ComponentKind.TransformerBlock && u.Stage != StageId.Mid))
             {
-                bool down = block.Stage.StartsWith("down.", StringComparison.Ordinal);
-                var (kept, of) = (down ? Ssd1bDown : Ssd1bUp)[block.StageIndex][block.Layer];
-                int depth = (down ? spec.Down : spec.Up)[block.StageIndex].TransformerDepth[block.Layer];
+                bool down = block.Stage.Path == StagePath.Down;
+                var (kept, of) = (down ? Ssd1bDown : Ssd1bUp)[block.Stage.Index][block.Layer];
+                int depth = (down ? spec.Down : spec.Up)[block.Stage.Index].TransformerDepth[block.Layer];
                 int keep = (depth * kept + of - 1) / of;    // ceil(depth x kept/of): SDXL's depths give SSD-1B's exactly
                 if (block.BlockIndex >= keep) removed.Add(block.Id);
             }

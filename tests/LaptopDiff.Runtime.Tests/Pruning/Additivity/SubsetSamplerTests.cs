@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Pruning.Additivity;
 using LaptopDiff.Runtime.Specs;
 
@@ -39,8 +40,8 @@ public class SubsetSamplerTests
     [Fact]
     public void BadRatiosAreRejected()
     {
-        Assert.Throws<ArgumentException>(() => SubsetSampler.Sample(Layout, 5, 0.5, 0.2, 0));
-        Assert.Throws<ArgumentException>(() => SubsetSampler.Sample(Layout, 5, 0, 0.2, 0));
-        Assert.Throws<ArgumentException>(() => SubsetSampler.Sample(Layout, 0, 0.1, 0.2, 0));
+        Assert.Equal(nameof(AdditivityOptions.MaxRatio), Assert.Throws<SettingException>(() => SubsetSampler.Sample(Layout, 5, 0.5, 0.2, 0)).Setting);
+        Assert.Equal(nameof(AdditivityOptions.MinRatio), Assert.Throws<SettingException>(() => SubsetSampler.Sample(Layout, 5, 0, 0.2, 0)).Setting);
+        Assert.Equal(nameof(AdditivityOptions.Subsets), Assert.Throws<SettingException>(() => SubsetSampler.Sample(Layout, 0, 0.1, 0.2, 0)).Setting);
     }
 }
