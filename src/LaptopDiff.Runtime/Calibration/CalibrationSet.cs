@@ -66,9 +66,15 @@ public sealed class CalibrationSet : IDisposable
     /// Loads and checks a set (one file or shards) for <paramref name="layout"/>; problems are <see cref="InputException"/>s.
     /// A labelled set needs <paramref name="conditioner"/> (its states are computed once, without gradients).
     /// </summary>
-    public static CalibrationSet Load(string path, UNetLayout layout, ClassConditioner? conditioner = null)
+    public static CalibrationSet Load(string path, UNetLayout layout, ClassConditioner? conditioner = null) =>
+        LoadFiles(path, CalibrationShards.Resolve(path), layout, conditioner);
+
+    /// <summary>
+    /// <see cref="Load"/> of exactly <paramref name="files"/> (e.g. one shard of a set, for streaming); named
+    /// <paramref name="path"/> in messages. <paramref name="hash"/>, when known, spares hashing the files again.
+    /// </summary>
+    public static CalibrationSet LoadFiles(string path, IReadOnlyList<string> files, UNetLayout layout, ClassConditioner? conditioner = null, string? hash = null)
     {
-        var files = CalibrationShards.Resolve(path);
         var headers = files.Select(SafetensorsFile.ReadHeader).ToList();
         for (int i = 0; i < files.Count; i++) CheckHeader(headers[i], layout, files[i]);
         bool labelled = headers[0].Find(CalibrationFormat.Labels) != null;
@@ -77,7 +83,7 @@ public sealed class CalibrationSet : IDisposable
                 nameof(conditioner));
         if (labelled && conditioner!.Dim != layout.Spec.CrossAttentionDim)
             throw new InputException($"the class conditioner's width is {conditioner.Dim} but {layout.Spec.Name} has cross_attention_dim {layout.Spec.CrossAttentionDim}");
-        string hash = FileDigest.Sha256(files);
+        hash ??= FileDigest.Sha256(files);
 
         var parts = new List<Dictionary<string, Tensor>>();
         try

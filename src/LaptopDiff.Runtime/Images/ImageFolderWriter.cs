@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SkiaSharp;
 using LaptopDiff.Runtime.Inputs;
 
 namespace LaptopDiff.Runtime.Images;
@@ -33,7 +32,7 @@ public static class ImageFolderWriter
                     if (!names.Add(image.FileName)) throw new ArgumentException($"two images are named '{image.FileName}'");
                     var path = Path.Combine(temp, image.FileName);
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.WriteAllBytes(path, EncodePng(image.Rgb, image.Width, image.Height));
+                    File.WriteAllBytes(path, PngImages.EncodeRgb(image.Rgb, image.Width, image.Height));
                     metadata.WriteLine(JsonSerializer.Serialize(new Dictionary<string, string>
                     {
                         [ImageFolder.FileNameKey] = image.FileName,
@@ -49,23 +48,5 @@ public static class ImageFolderWriter
             catch (IOException) { /* keep the original error */ }
             throw;
         }
-    }
-
-    /// <summary>An 8-bit RGB PNG (colour type 2: no alpha) of <paramref name="rgb"/>.</summary>
-    public static byte[] EncodePng(byte[] rgb, int width, int height)
-    {
-        if (rgb.Length != width * height * 3)
-            throw new ArgumentException($"{rgb.Length} bytes for a {width}x{height} RGB image (expected {width * height * 3})", nameof(rgb));
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgb888x, SKAlphaType.Opaque));
-        var pixels = bitmap.GetPixelSpan();                     // 4 bytes per pixel: R, G, B, unused
-        for (int i = 0; i < width * height; i++)
-        {
-            pixels[4 * i] = rgb[3 * i];
-            pixels[4 * i + 1] = rgb[3 * i + 1];
-            pixels[4 * i + 2] = rgb[3 * i + 2];
-            pixels[4 * i + 3] = 255;
-        }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
     }
 }

@@ -20,10 +20,10 @@ public sealed class CaptionedSetTests
 {
     public CaptionedSetTests() => set_num_threads(1);
 
-    private static UNetLayout Layout => SpecFiles.LoadLayout(Path.Combine(TestPaths.RepoRoot, "models", "tiny-sd15.unet.yaml"));   // 4 x 16 x 16, D = 32
+    internal static UNetLayout Layout => SpecFiles.LoadLayout(Path.Combine(TestPaths.RepoRoot, "models", "tiny-sd15.unet.yaml"));   // 4 x 16 x 16, D = 32
 
     /// <summary>Sample j's latents are all j, its states all 100 + j, its ids [49406, 320 + j, 49407, 49407, ...]; the negative states all -1.</summary>
-    private static string WriteShard(string folder, string name, int first, int count, long tokens = 5, long[]? negativeShape = null, Dictionary<string, string>? extra = null)
+    internal static string WriteShard(string folder, string name, int first, int count, long tokens = 5, long[]? negativeShape = null, Dictionary<string, string>? extra = null)
     {
         Directory.CreateDirectory(folder);
         using var scope = NewDisposeScope();

@@ -38,6 +38,23 @@ public sealed class TextToImageCommandTests
             Assert.Equal(Path.Combine(run, "pipeline"), doc.RootElement.GetProperty("weights").GetString());
         using var unet = PipelineFolder.Open(Path.Combine(run, "pipeline")).LoadUNet();
         Assert.Contains("\"train_text_encoder\": \"yes\"", File.ReadAllText(Path.Combine(run, "train.json")));
+
+        // the text encoder alone: the U-Net keeps its initial values, the text encoder trains
+        var textRun = temp.File("text");
+        (code, _, error) = CliRunner.Run("train", "--model", init, "--data", shards, "--text-encoder-only", "--filler-tokens", "1",
+            "--steps", "2", "--batch", "3", "--lr", "1e-2", "--output", textRun, "--threads", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("nearest digit centroid", error);
+        var trained = Path.Combine(textRun, "pipeline");
+        using (var before = PipelineFolder.Open(init).LoadUNet())
+        using (var after = PipelineFolder.Open(trained).LoadUNet())
+            Assert.All(before.state_dict(), kv => Assert.True(kv.Value.allclose(after.state_dict()[kv.Key], 0, 0), kv.Key));
+        using (var before = PipelineModels.LoadTextEncoder(PipelineFolder.Open(init)))
+        using (var after = PipelineModels.LoadTextEncoder(PipelineFolder.Open(trained)))
+            Assert.False(before.state_dict()["text_model.final_layer_norm.weight"].allclose(after.state_dict()["text_model.final_layer_norm.weight"], 0, 0));
+        Assert.Contains("\"train_text_encoder\": \"only\"", File.ReadAllText(Path.Combine(textRun, "train.json")));
+        Assert.Equal(1, CliRunner.Run("train", "--model", init, "--data", shards, "--caption-loss", "latent", "--steps", "1", "--output", temp.File("x")).ExitCode);
+        Assert.Equal(2, CliRunner.Run("train", "--model", init, "--data", shards, "--text-encoder-only", "--caption-loss", "clip", "--steps", "1", "--output", temp.File("x")).ExitCode);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ internal static class TestImages
         return rgb;
     }
 
-    public static void WriteRgbPng(string path, int width, int height) => File.WriteAllBytes(path, ImageFolderWriter.EncodePng(Rgb(width, height), width, height));
+    public static void WriteRgbPng(string path, int width, int height) => File.WriteAllBytes(path, PngImages.EncodeRgb(Rgb(width, height), width, height));
 
     public static void WriteGrayPng(string path, int side) => WritePng(path, new SKImageInfo(side, side, SKColorType.Gray8, SKAlphaType.Opaque));
 
