@@ -31,7 +31,7 @@ stage images "$RUN/train-images" \
   laptop_diff digits-images --mnist models/digits/mnist.safetensors --split train --captions training --seed 0 --output "$RUN/train-images"
 stage vae "$RUN/vae/vae" \
   laptop_diff train-vae --config "$MODEL/vae/config.json" --images "$RUN/train-images" --output "$RUN/vae" \
-    --steps 500 --batch 32 --lr 2e-3 --warmup 20 --lr-schedule cosine --kl-weight 1e-3 --seed 0 \
+    --steps 400 --batch 32 --lr 2e-3 --warmup 20 --lr-schedule cosine --kl-weight 1e-3 --seed 0 \
     --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/vae")
 stage init "$RUN/init" \
   laptop_diff init-pipeline --structure "$MODEL" --from vae="$RUN/vae/vae" --seed 0 --output "$RUN/init"
@@ -45,7 +45,7 @@ stage dataset "$RUN/shards" \
   laptop_diff dataset --model "$RUN/text-encoder/pipeline" --images "$RUN/train-images" --output "$RUN/shards" --threads "$THREADS"
 stage unet "$RUN/unet/pipeline" \
   laptop_diff train --model "$RUN/text-encoder/pipeline" --data "$RUN/shards" --output "$RUN/unet" \
-    --steps UNET_STEPS --batch 64 --lr UNET_LR --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
+    --steps 1200 --batch 32 --lr 1.5e-3 --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
     --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/unet")
 stage eval "$RUN/eval.json" \
   sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/unet/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
