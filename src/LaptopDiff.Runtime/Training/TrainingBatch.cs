@@ -7,7 +7,8 @@ namespace LaptopDiff.Runtime.Training;
 /// <summary>
 /// One micro-batch of diffusion training: noisy latents x_t, their timesteps and noise eps (the target of
 /// eps-prediction), and the conditioning after classifier-free-guidance dropout: class labels (the null
-/// label where dropped) or encoder states (zeros where dropped). Owns its tensors.
+/// label where dropped), encoder states (the empty prompt's where the set has them, else zeros, where dropped), or
+/// caption token ids for a text encoder trained with the model (the empty prompt's where dropped). Owns its tensors.
 /// </summary>
 public sealed class TrainingBatch : IDisposable
 {
@@ -15,10 +16,14 @@ public sealed class TrainingBatch : IDisposable
     /// <summary>int64 [B]</summary>
     public required Tensor Timesteps { get; init; }
     public required Tensor Noise { get; init; }
+    /// <summary>The clean latents x_0 [B,C,H,W] the batch was noised from (what an auxiliary loss may predict), when the producer has them.</summary>
+    public Tensor? Clean { get; init; }
     /// <summary>int64 [B], labelled data only.</summary>
     public Tensor? Labels { get; init; }
     /// <summary>[B, T, D], data with encoder states only.</summary>
     public Tensor? Context { get; init; }
+    /// <summary>int64 [B, T], when the run trains the text encoder (then <see cref="Context"/> is null).</summary>
+    public Tensor? InputIds { get; init; }
     public Tensor? TextEmbeds { get; init; }
     public Tensor? TimeIds { get; init; }
 
@@ -36,8 +41,10 @@ public sealed class TrainingBatch : IDisposable
         Noisy.Dispose();
         Timesteps.Dispose();
         Noise.Dispose();
+        Clean?.Dispose();
         Labels?.Dispose();
         Context?.Dispose();
+        InputIds?.Dispose();
         TextEmbeds?.Dispose();
         TimeIds?.Dispose();
     }
