@@ -10,8 +10,10 @@ namespace LaptopDiff.Runtime.Digits;
 /// </summary>
 public static class MnistImageFolder
 {
-    public static void Write(MnistDigits digits, string directory, CaptionSet captions, long seed)
+    /// <summary>Writes the first <paramref name="count"/> digits of the split (all by default).</summary>
+    public static void Write(MnistDigits digits, string directory, CaptionSet captions, long seed, int? count = null)
     {
+        int n = Math.Min(count ?? digits.Count, digits.Count);
         var padded = MnistDigits.ToModelInput(digits.Images);                                       // [N,1,32,32] in [-1,1]
         byte[] gray;
         using (padded)
@@ -19,7 +21,7 @@ public static class MnistImageFolder
             gray = bytes.data<byte>().ToArray();
         var labels = digits.Labels.data<long>().ToArray();
         int side = MnistDigits.ModelSide, per = side * side;
-        ImageFolderWriter.Write(directory, Enumerable.Range(0, digits.Count).Select(i =>
+        ImageFolderWriter.Write(directory, Enumerable.Range(0, n).Select(i =>
         {
             var rgb = new byte[per * 3];
             for (int p = 0; p < per; p++) rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = gray[i * per + p];

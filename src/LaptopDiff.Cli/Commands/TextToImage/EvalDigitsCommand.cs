@@ -18,6 +18,8 @@ namespace LaptopDiff.Cli.Commands.TextToImage;
 public static class EvalDigitsCommand
 {
     private static readonly Option<DirectoryInfo> ModelOption = new("--model") { Description = "A StableDiffusionPipeline folder whose images are 32x32 digits", Required = true };
+    private static readonly Option<FileInfo?> UNetSpecOption = new("--unet-spec") { Description = "A student U-Net spec (pruned from the folder's unet/config.json) to evaluate in place of the folder's U-Net" };
+    private static readonly Option<FileInfo?> UNetWeightsOption = new("--unet-weights") { Description = "The student's weights (with --unet-spec)" };
     private static readonly Option<FileInfo> ClassifierOption = new("--classifier") { Description = "The digit classifier", DefaultValueFactory = _ => new FileInfo(Path.Combine("models", "digits", "classifier.safetensors")) };
     private static readonly Option<FileInfo> MnistOption = new("--mnist") { Description = "The MNIST file (its held-out split is the reference)", DefaultValueFactory = _ => new FileInfo(Path.Combine("models", "digits", "mnist.safetensors")) };
     private static readonly Option<int> SamplesPerClassOption = new("--samples-per-class") { Description = "Samples per digit and caption set", DefaultValueFactory = _ => 20 };
@@ -35,20 +37,26 @@ public static class EvalDigitsCommand
         training) with DDIM and classifier-free guidance against the empty prompt, decodes them, and scores them
         with the digit classifier: alignment (the share classified as the captioned digit) and Frechet distance
         in the classifier's features against the held-out digits, both with 95% bootstrap intervals. Also reports
-        the VAE's reconstruction MSE on the held-out digits.
+        the VAE's reconstruction MSE on the held-out digits. With --unet-spec/--unet-weights a student U-Net
+        samples in place of the folder's own, which then samples the training-style captions from the same noise
+        in the same run: the image MSE to it (pixel values in [0, 1]) and both sampling times.
         """;
 
     public static Command Create(CliContext context)
     {
         var command = new VerbCommand("eval-digits", "Score a digits text-to-image pipeline with the digit classifier: VAE reconstruction, alignment on training-style and held-out captions, Frechet distance", Details)
         {
-            ModelOption, ClassifierOption, MnistOption, SamplesPerClassOption, StepsOption, GuidanceOption, SeedOption, BatchOption,
+            ModelOption, UNetSpecOption, UNetWeightsOption, ClassifierOption, MnistOption, SamplesPerClassOption, StepsOption, GuidanceOption, SeedOption, BatchOption,
             GridOption, HeldOutGridOption, ThreadsOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
             var folder = PipelineFolder.Open(parse.GetValue(ModelOption)!.FullName);
-            using var sampler = TextToImageSampler.Open(folder);
+            var (spec, weights) = (parse.GetValue(UNetSpecOption), parse.GetValue(UNetWeightsOption));
+            if ((spec is null) != (weights is null)) throw new UsageException("--unet-spec and --unet-weights go together");
+            var student = spec is null ? null : new UNetReplacement(spec.FullName, weights!.FullName);
+            using var sampler = new TextToImageSampler(TextToImagePipeline.Load(folder, student));
+            using var teacher = student is null ? null : TextToImageSampler.Open(folder);
             var options = new DigitsEvaluationOptions
             {
                 SamplesPerClass = parse.GetValue(SamplesPerClassOption), Steps = parse.GetValue(StepsOption), GuidanceScale = parse.GetValue(GuidanceOption),
@@ -61,7 +69,7 @@ public static class EvalDigitsCommand
             using var heldOut = MnistDigits.Load(parse.GetValue(MnistOption)!.FullName, MnistSplit.HeldOut);
             var vae = DigitsPipelineEvaluator.Reconstruction(sampler.Vae, classifier, heldOut);
             using var evaluator = new DigitsEvaluator(classifier, heldOut, options);
-            var pipeline = new DigitsPipelineEvaluator(evaluator, sampler);
+            var pipeline = new DigitsPipelineEvaluator(evaluator, sampler, teacher);
             int total = options.SamplesPerClass * MnistDigits.ClassCount;
             var reports = new List<CaptionAlignmentReport>();
             foreach (var (set, grid) in new[] { (CaptionSet.Training, parse.GetValue(GridOption)), (CaptionSet.HeldOut, parse.GetValue(HeldOutGridOption)) })
@@ -72,7 +80,7 @@ public static class EvalDigitsCommand
                         if (grid != null)
                             SampleGrid.WritePng(grid.FullName, samples, labels, MnistDigits.ClassCount, Math.Min(8, options.SamplesPerClass),
                                 $"{(set == CaptionSet.Training ? "training-style" : "held-out")} captions: DDIM {options.Steps}, guidance {options.GuidanceScale}");
-                    }));
+                    }, againstTeacher: teacher != null && set == CaptionSet.Training));
             Print(context, json, folder, sampler, vae, reports, options);
             return ExitCodes.Ok;
         }));
@@ -88,7 +96,9 @@ public static class EvalDigitsCommand
             alignment = Ci(r.Report.ClassAlignment),
             class_accuracy = r.Report.ClassAccuracy,
             frechet_distance = Ci(r.Report.FrechetDistance),
+            teacher_mse = r.Report.TeacherMse is { } mse ? Ci(mse) : null,
             sampling_ms_per_sample = r.Report.SamplingMsPerSample,
+            teacher_sampling_ms_per_sample = r.TeacherMsPerSample,
             samples = r.Report.Samples,
         };
         if (json)
@@ -115,7 +125,9 @@ public static class EvalDigitsCommand
             context.Out.WriteLine($"    alignment         {Fmt(r.Report.ClassAlignment, "P1")}");
             context.Out.WriteLine($"    per digit         {string.Join(" ", r.Report.ClassAccuracy.Select((a, c) => $"{c}:{a:P0}"))}");
             context.Out.WriteLine($"    Frechet distance  {Fmt(r.Report.FrechetDistance, "F2")}");
-            context.Out.WriteLine($"    sampling          {r.Report.SamplingMsPerSample:F0} ms per sample");
+            context.Out.WriteLine($"    sampling          {r.Report.SamplingMsPerSample:F0} ms per sample" +
+                                  (r.TeacherMsPerSample is { } t ? $" (teacher {t:F0} ms in this run)" : ""));
+            if (r.Report.TeacherMse is { } mse) context.Out.WriteLine($"    image MSE to the teacher  {Fmt(mse, "F5")}");
         }
     }
 }
