@@ -43,7 +43,7 @@ public sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Name = "quick", TrainImages = 64, ShardSize = 32, CalibrationSamples = 16, HeldOutSamples = 16, AdditivitySubsets = 3,
-        ProfileBatch = 2, ProfileRuns = 1, DistillSteps = 3, DistillBatch = 8, SamplesPerClass = 1, SamplingSteps = 4,
+        ProfileBatch = 2, ProfileRuns = 1, DistillSteps = 3, DistillBatch = 8, SamplesPerClass = 2, SamplingSteps = 4,
     };
 
     /// <summary>A stable text of every value: a finished stage is reused only by a run with the same fingerprint.</summary>
