@@ -162,7 +162,7 @@ public static class DemoReport
             ["samples"] = training["samples"]!.DeepClone(),
             ["steps"] = digits["steps"]!.DeepClone(),
             ["guidance"] = digits["guidance"]!.DeepClone(),
-            ["vae"] = digits["vae"]!.DeepClone(),
+            ["vae"] = digits["vae"]?.DeepClone(),
         };
     }
 

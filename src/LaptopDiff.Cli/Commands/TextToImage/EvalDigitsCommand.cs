@@ -39,7 +39,8 @@ public static class EvalDigitsCommand
         in the classifier's features against the held-out digits, both with 95% bootstrap intervals. Also reports
         the VAE's reconstruction MSE on the held-out digits. With --unet-spec/--unet-weights a student U-Net
         samples in place of the folder's own, which then samples the training-style captions from the same noise
-        in the same run: the image MSE to it (pixel values in [0, 1]) and both sampling times.
+        in the same run: the image MSE to it (pixel values in [0, 1]) and both sampling times; the VAE's
+        reconstruction (unchanged by a student) is then not measured again.
         """;
 
     public static Command Create(CliContext context)
@@ -67,7 +68,8 @@ public static class EvalDigitsCommand
 
             using var classifier = DigitClassifier.Load(parse.GetValue(ClassifierOption)!.FullName);
             using var heldOut = MnistDigits.Load(parse.GetValue(MnistOption)!.FullName, MnistSplit.HeldOut);
-            var vae = DigitsPipelineEvaluator.Reconstruction(sampler.Vae, classifier, heldOut);
+            // a student changes only the U-Net: the VAE's figures are the folder's own, reported where it is evaluated alone
+            var vae = student is null ? DigitsPipelineEvaluator.Reconstruction(sampler.Vae, classifier, heldOut) : null;
             using var evaluator = new DigitsEvaluator(classifier, heldOut, options);
             var pipeline = new DigitsPipelineEvaluator(evaluator, sampler, teacher);
             int total = options.SamplesPerClass * MnistDigits.ClassCount;
@@ -87,7 +89,7 @@ public static class EvalDigitsCommand
         return command;
     }
 
-    private static void Print(CliContext context, bool json, PipelineFolder folder, TextToImageSampler sampler, VaeReconstructionReport vae,
+    private static void Print(CliContext context, bool json, PipelineFolder folder, TextToImageSampler sampler, VaeReconstructionReport? vae,
         IReadOnlyList<CaptionAlignmentReport> reports, DigitsEvaluationOptions o)
     {
         static object Ci(Estimate e) => new { value = e.Value, low = e.Low, high = e.High };
@@ -110,7 +112,7 @@ public static class EvalDigitsCommand
                 steps = o.Steps,
                 guidance = o.GuidanceScale,
                 seed = o.Seed,
-                vae = new { mse = vae.Mse, psnr_db = vae.PsnrDb, classifier_accuracy_reconstructed = vae.ReconstructedAccuracy, classifier_accuracy_original = vae.OriginalAccuracy, images = vae.Images },
+                vae = vae is null ? null : new { mse = vae.Mse, psnr_db = vae.PsnrDb, classifier_accuracy_reconstructed = vae.ReconstructedAccuracy, classifier_accuracy_original = vae.OriginalAccuracy, images = vae.Images },
                 training_captions = Scores(reports[0]),
                 heldout_captions = Scores(reports[1]),
             }, JsonOptions.Indented));
@@ -118,7 +120,8 @@ public static class EvalDigitsCommand
         }
         static string Fmt(Estimate e, string f) => $"{e.Value.ToString(f)} [{e.Low.ToString(f)}, {e.High.ToString(f)}]";
         context.Out.WriteLine($"{folder.Directory}: DDIM {o.Steps} steps, guidance {o.GuidanceScale}, seed {o.Seed}, {o.SamplesPerClass} samples per digit (95% bootstrap intervals)");
-        context.Out.WriteLine($"  VAE on {vae.Images} held-out digits: MSE {vae.Mse:F5} (PSNR {vae.PsnrDb:F2} dB), classifier {vae.ReconstructedAccuracy:P2} on reconstructions vs {vae.OriginalAccuracy:P2} on originals");
+        if (vae is not null)
+            context.Out.WriteLine($"  VAE on {vae.Images} held-out digits: MSE {vae.Mse:F5} (PSNR {vae.PsnrDb:F2} dB), classifier {vae.ReconstructedAccuracy:P2} on reconstructions vs {vae.OriginalAccuracy:P2} on originals");
         foreach (var r in reports)
         {
             context.Out.WriteLine($"  {(r.Captions == CaptionSet.Training ? "training-style captions" : "held-out phrasings")}:");
