@@ -36,7 +36,7 @@ public sealed record DemoSettings
 
     public static DemoSettings Default { get; } = new()
     {
-        Name = "default", TrainImages = 8000, CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 20,
+        Name = "default", TrainImages = 9000, CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 20,
         DistillSteps = 300, DistillBatch = 32, SamplesPerClass = 20,
     };
 
