@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Digits;
 using LaptopDiff.Runtime.Images;
+using LaptopDiff.Runtime.Tests.Weights;
 
 namespace LaptopDiff.Runtime.Tests.Digits;
 
