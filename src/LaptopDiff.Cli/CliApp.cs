@@ -51,6 +51,11 @@ public static class CliApp
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Train.PlotLossCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Demo.DemoCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Plot.PlotCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.Digits.DigitsImagesCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.TrainVaeCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.InitPipelineCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.DatasetCommand.Create(context));
+        root.Subcommands.Add(LaptopDiff.Cli.Commands.TextToImage.EvalDigitsCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Generate.GenerateCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.Tokenize.TokenizeCommand.Create(context));
         root.Subcommands.Add(LaptopDiff.Cli.Commands.EncodePrompt.EncodePromptCommand.Create(context));

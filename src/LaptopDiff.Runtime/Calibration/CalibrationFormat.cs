@@ -29,6 +29,8 @@ public static class CalibrationFormat
     public const string NegativeEncoderHiddenStates = "negative_encoder_hidden_states";
     /// <summary>The empty prompt's pooled embedding [1, P] (text_time models only).</summary>
     public const string NegativeTextEmbeds = "negative_text_embeds";
+    /// <summary>Token ids [N, T] (int64) of each sample's caption, padded as the tokenizer pads: lets a run train the text encoder.</summary>
+    public const string InputIds = "input_ids";
     /// <summary>Pixel images: reserved for a later version (needs a VAE encoder); refused with a message.</summary>
     public const string Images = "images";
 
@@ -43,4 +45,6 @@ public static class CalibrationFormat
     public const string ModelKey = "model";
     /// <summary>Each sample's prompt or caption, a JSON array of strings in sample order (sets made from a pipeline).</summary>
     public const string CaptionsKey = "captions";
+    /// <summary>The file's samples' image files, a JSON array of paths relative to the image folder.</summary>
+    public const string FileNamesKey = "file_names";
 }

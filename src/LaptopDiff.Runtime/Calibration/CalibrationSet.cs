@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
@@ -11,17 +12,21 @@ namespace LaptopDiff.Runtime.Calibration;
 /// A loaded calibration set (format: README.md in this folder): clean latents and their conditioning,
 /// float32, checked against one U-Net layout. A set of class labels (<c>labels</c> instead of
 /// <c>encoder_hidden_states</c>) is loaded with a <see cref="ClassConditioner"/> that turns the labels into
-/// states. Owns its tensors; dispose it.
+/// states. Sets made from captioned images also carry the captions' token ids, the empty prompt's states and the
+/// captions themselves. Owns its tensors; dispose it.
 /// </summary>
 public sealed class CalibrationSet : IDisposable
 {
     private CalibrationSet(string path, IReadOnlyList<string> files, string hash, IReadOnlyDictionary<string, string> metadata,
-        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds, States? states)
+        Tensor latents, Tensor encoderHiddenStates, Tensor? labels, Tensor? textEmbeds, Tensor? timeIds, States? states,
+        Tensor? inputIds, IReadOnlyList<string>? captions)
     {
         NoisyLatents = states?.NoisyLatents;
         Timesteps = states?.Timesteps;
         NegativeEncoderHiddenStates = states?.NegativeStates;
         NegativeTextEmbeds = states?.NegativeTextEmbeds;
+        InputIds = inputIds;
+        Captions = captions;
         Labels = labels;
         Path = path;
         Files = files;
@@ -51,12 +56,16 @@ public sealed class CalibrationSet : IDisposable
     public Tensor? TextEmbeds { get; }
     /// <summary>[N, 6], text_time models only.</summary>
     public Tensor? TimeIds { get; }
+    /// <summary>int64 [N, T]: the captions' token ids, when the set has them.</summary>
+    public Tensor? InputIds { get; }
+    /// <summary>Each sample's caption, when every file lists them in its metadata.</summary>
+    public IReadOnlyList<string>? Captions { get; }
 
     /// <summary>[N, C, H, W]: fixed U-Net inputs x_t at <see cref="Timesteps"/> (sets from a pipeline's trajectories or noised images); null when the sweep noises the latents itself.</summary>
     public Tensor? NoisyLatents { get; }
     /// <summary>int64 [N], with <see cref="NoisyLatents"/>.</summary>
     public Tensor? Timesteps { get; }
-    /// <summary>[1, T, D]: the empty prompt's states, when the set carries them.</summary>
+    /// <summary>[1, T, D]: the empty prompt's states, when the set carries them (caption dropout and guidance use them).</summary>
     public Tensor? NegativeEncoderHiddenStates { get; }
     /// <summary>[1, P]: the empty prompt's pooled embedding (text_time models), when the set carries it.</summary>
     public Tensor? NegativeTextEmbeds { get; }
@@ -73,9 +82,15 @@ public sealed class CalibrationSet : IDisposable
     /// Loads and checks a set (one file or shards) for <paramref name="layout"/>; problems are <see cref="InputException"/>s.
     /// A labelled set needs <paramref name="conditioner"/> (its states are computed once, without gradients).
     /// </summary>
-    public static CalibrationSet Load(string path, UNetLayout layout, ClassConditioner? conditioner = null)
+    public static CalibrationSet Load(string path, UNetLayout layout, ClassConditioner? conditioner = null) =>
+        LoadFiles(path, CalibrationShards.Resolve(path), layout, conditioner);
+
+    /// <summary>
+    /// <see cref="Load"/> of exactly <paramref name="files"/> (e.g. one shard of a set, for streaming); named
+    /// <paramref name="path"/> in messages. <paramref name="hash"/>, when known, spares hashing the files again.
+    /// </summary>
+    public static CalibrationSet LoadFiles(string path, IReadOnlyList<string> files, UNetLayout layout, ClassConditioner? conditioner = null, string? hash = null)
     {
-        var files = CalibrationShards.Resolve(path);
         var headers = files.Select(SafetensorsFile.ReadHeader).ToList();
         for (int i = 0; i < files.Count; i++) CheckHeader(headers[i], layout, files[i]);
         bool labelled = headers[0].Find(CalibrationFormat.Labels) != null;
@@ -84,7 +99,7 @@ public sealed class CalibrationSet : IDisposable
                 nameof(conditioner));
         if (labelled && conditioner!.Dim != layout.Spec.CrossAttentionDim)
             throw new InputException($"the class conditioner's width is {conditioner.Dim} but {layout.Spec.Name} has cross_attention_dim {layout.Spec.CrossAttentionDim}");
-        string hash = FileDigest.Sha256(files);
+        hash ??= FileDigest.Sha256(files);
 
         var parts = new List<Dictionary<string, Tensor>>();
         try
@@ -113,11 +128,13 @@ public sealed class CalibrationSet : IDisposable
                 using var noGrad = no_grad();
                 tensors[CalibrationFormat.EncoderHiddenStates] = conditioner.forward(labels).DetachFromDisposeScope();
             }
+            var captions = ReadCaptions(headers, files);
             var set = new CalibrationSet(path, files, hash, headers[0].Metadata,
                 tensors[CalibrationFormat.Latents], tensors[CalibrationFormat.EncoderHiddenStates], labels,
                 tensors.GetValueOrDefault(CalibrationFormat.TextEmbeds), tensors.GetValueOrDefault(CalibrationFormat.TimeIds),
                 new States(tensors.GetValueOrDefault(CalibrationFormat.NoisyLatents), tensors.GetValueOrDefault(CalibrationFormat.Timesteps),
-                    tensors.GetValueOrDefault(CalibrationFormat.NegativeEncoderHiddenStates), tensors.GetValueOrDefault(CalibrationFormat.NegativeTextEmbeds)));
+                    tensors.GetValueOrDefault(CalibrationFormat.NegativeEncoderHiddenStates), tensors.GetValueOrDefault(CalibrationFormat.NegativeTextEmbeds)),
+                tensors.GetValueOrDefault(CalibrationFormat.InputIds), captions);
             set.CheckFinite();
             return set;
         }
@@ -144,6 +161,7 @@ public sealed class CalibrationSet : IDisposable
         Timesteps?.Dispose();
         NegativeEncoderHiddenStates?.Dispose();
         NegativeTextEmbeds?.Dispose();
+        InputIds?.Dispose();
     }
 
     /// <summary>Names, dtypes and shapes from the header, before any data is read.</summary>
@@ -162,6 +180,7 @@ public sealed class CalibrationSet : IDisposable
         var expected = new List<string> { CalibrationFormat.Latents, labelled ? CalibrationFormat.Labels : CalibrationFormat.EncoderHiddenStates };
         if (add != null) expected.AddRange(new[] { CalibrationFormat.TextEmbeds, CalibrationFormat.TimeIds });
         var optional = new List<string> { CalibrationFormat.NoisyLatents, CalibrationFormat.Timesteps, CalibrationFormat.NegativeEncoderHiddenStates };
+        if (!labelled) optional.Add(CalibrationFormat.InputIds);
         if (add != null) optional.Add(CalibrationFormat.NegativeTextEmbeds);
         foreach (var e in header.Entries)
         {
@@ -179,6 +198,11 @@ public sealed class CalibrationSet : IDisposable
             {
                 if (e.DType is not (ScalarType.Int64 or ScalarType.Byte))
                     throw new InputException($"calibration file '{file}': 'labels' is {SafetensorsDType.NameOf(e.DType)}; it must be I64 or U8");
+            }
+            else if (e.Name == CalibrationFormat.InputIds)
+            {
+                if (e.DType != ScalarType.Int64)
+                    throw new InputException($"calibration file '{file}': 'input_ids' is {SafetensorsDType.NameOf(e.DType)}; it must be I64");
             }
             else if (!is_floating_point(e.DType))
                 throw new InputException($"calibration file '{file}': '{e.Name}' is {SafetensorsDType.NameOf(e.DType)}; it must be a float tensor");
@@ -200,7 +224,16 @@ public sealed class CalibrationSet : IDisposable
                 throw new InputException($"calibration file '{file}': 'labels' must be [{n}] (N from 'latents'), found {Shapes.Format(labels)}");
         }
         else
+        {
             ExpectShape(header, file, CalibrationFormat.EncoderHiddenStates, n, spec.CrossAttentionDim, 3, $"[{n},T,{spec.CrossAttentionDim}]");
+            long tokens = header.Find(CalibrationFormat.EncoderHiddenStates)!.Shape[1];
+            if (header.Find(CalibrationFormat.InputIds) is { } ids && (ids.Shape.Count != 2 || ids.Shape[0] != n || ids.Shape[1] < 1))
+                throw new InputException($"calibration file '{file}': 'input_ids' must be [{n},T] (N from 'latents'), found {Shapes.Format(ids.Shape)}");
+            if (header.Find(CalibrationFormat.NegativeEncoderHiddenStates) is { } negative
+                && !negative.Shape.SequenceEqual(new[] { 1L, tokens, spec.CrossAttentionDim }))
+                throw new InputException($"calibration file '{file}': 'negative_encoder_hidden_states' must be [1,{tokens},{spec.CrossAttentionDim}] " +
+                                         $"(the empty prompt's states, shaped like one sample's), found {Shapes.Format(negative.Shape)}");
+        }
         if (add != null)
         {
             ExpectShape(header, file, CalibrationFormat.TextEmbeds, n, add.TextEmbedDim, 2, $"[{n},{add.TextEmbedDim}]");
@@ -235,10 +268,13 @@ public sealed class CalibrationSet : IDisposable
             throw new InputException($"calibration file '{file}': '{name}' must be {expected}{(n == 1 ? "" : " (N from 'latents')")}, found {Shapes.Format(shape)}");
     }
 
-    /// <summary>Shards joined along the sample axis; their per-sample shapes must agree.</summary>
+    /// <summary>Shards joined along the sample axis; their per-sample shapes must agree. Every shard must hold the same tensors.</summary>
     private static Dictionary<string, Tensor> Concat(List<Dictionary<string, Tensor>> parts, IReadOnlyList<string> files)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 1; i < parts.Count; i++)
+            if (!parts[i].Keys.Order(StringComparer.Ordinal).SequenceEqual(parts[0].Keys.Order(StringComparer.Ordinal)))
+                throw new InputException($"calibration shards disagree: '{files[0]}' holds {string.Join(", ", parts[0].Keys)} but '{files[i]}' holds {string.Join(", ", parts[i].Keys)}");
         foreach (var name in parts[0].Keys)
         {
             if (name is CalibrationFormat.NegativeEncoderHiddenStates or CalibrationFormat.NegativeTextEmbeds)
@@ -253,6 +289,24 @@ public sealed class CalibrationSet : IDisposable
             result[name] = cat(parts.Select(p => p[name]).ToArray(), 0).DetachFromDisposeScope();   // the parts are disposed by the caller
         }
         return result;
+    }
+
+    /// <summary>The captions of every file's metadata joined in order, or null when a file lists none.</summary>
+    private static IReadOnlyList<string>? ReadCaptions(IReadOnlyList<SafetensorsHeader> headers, IReadOnlyList<string> files)
+    {
+        var all = new List<string>();
+        for (int i = 0; i < headers.Count; i++)
+        {
+            if (!headers[i].Metadata.TryGetValue(CalibrationFormat.CaptionsKey, out var json)) return null;
+            long n = headers[i].Find(CalibrationFormat.Latents)!.Shape[0];
+            List<string>? captions;
+            try { captions = JsonSerializer.Deserialize<List<string>>(json); }
+            catch (JsonException e) { throw new InputException($"calibration file '{files[i]}': metadata '{CalibrationFormat.CaptionsKey}' is not a JSON array of strings ({e.Message})"); }
+            if (captions is null || captions.Count != n)
+                throw new InputException($"calibration file '{files[i]}': metadata '{CalibrationFormat.CaptionsKey}' lists {captions?.Count ?? 0} captions for {n} samples");
+            all.AddRange(captions);
+        }
+        return all;
     }
 
     private void CheckFinite()

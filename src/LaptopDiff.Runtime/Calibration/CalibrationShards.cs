@@ -5,8 +5,8 @@ namespace LaptopDiff.Runtime.Calibration;
 
 /// <summary>
 /// Finds the files of a calibration set: one <c>.safetensors</c> file, or shards named like Hugging Face's
-/// <c>name-00001-of-00004.safetensors</c>. Any shard's path, or <c>name.safetensors</c> when only the
-/// shards exist, names the whole set.
+/// <c>name-00001-of-00004.safetensors</c>. Any shard's path, <c>name.safetensors</c> when only the
+/// shards exist, or the folder holding one set's shards (as <c>laptop-diff dataset</c> writes them) names the whole set.
 /// </summary>
 public static partial class CalibrationShards
 {
@@ -20,6 +20,7 @@ public static partial class CalibrationShards
         var match = ShardName().Match(full);
         if (match.Success) return AllShards(match.Groups["base"].Value, int.Parse(match.Groups["count"].Value, CultureInfo.InvariantCulture), full);
         if (File.Exists(full)) return new[] { full };
+        if (Directory.Exists(full)) return InFolder(full, path);
 
         // name.safetensors given, name-00001-of-0000N.safetensors on disk
         if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && Directory.Exists(Path.GetDirectoryName(full)))
@@ -30,6 +31,17 @@ public static partial class CalibrationShards
             if (first != null) return AllShards(stem, int.Parse(first.Groups["count"].Value, CultureInfo.InvariantCulture), full);
         }
         throw new FileNotFoundException($"calibration set '{path}' does not exist (neither as one file nor as shards NAME-00001-of-0000N.safetensors): check the path", path);
+    }
+
+    /// <summary>The one set of shards in a folder; none, or shards of several sets, is an error naming what is there.</summary>
+    private static IReadOnlyList<string> InFolder(string folder, string given)
+    {
+        var shards = Directory.GetFiles(folder, "*.safetensors").Select(f => ShardName().Match(f)).Where(m => m.Success).ToList();
+        var stems = shards.Select(m => (Stem: m.Groups["base"].Value, Count: m.Groups["count"].Value)).Distinct().ToList();
+        if (stems.Count == 1) return AllShards(stems[0].Stem, int.Parse(stems[0].Count, CultureInfo.InvariantCulture), shards[0].Value);
+        if (stems.Count == 0)
+            throw new FileNotFoundException($"folder '{given}' holds no calibration shards NAME-00001-of-0000N.safetensors: name the set's file or a folder of its shards", given);
+        throw new FileNotFoundException($"folder '{given}' holds shards of {stems.Count} sets ({string.Join(", ", stems.Select(s => Path.GetFileName(s.Stem)))}): name one set's shard", given);
     }
 
     private static IReadOnlyList<string> AllShards(string stem, int count, string given)

@@ -56,8 +56,11 @@ public static class StudentDistillation
         var distill = request.Distillation.Validate();
         CheckDerived(request.Teacher, request.Student);
         using var conditioner = request.Conditioner != null ? ClassConditioner.Load(request.Conditioner) : null;
-        using var set = CalibrationSet.Load(request.DataPath, request.Teacher, conditioner);
-        if (set.Labels is null && conditioner != null)
+        // a set of several shards without class labels streams (sets larger than memory); others load whole
+        using var streamed = conditioner == null && StreamedSamples.Applies(request.DataPath) ? new StreamedSamples(request.DataPath, request.Teacher) : null;
+        using var set = streamed == null ? CalibrationSet.Load(request.DataPath, request.Teacher, conditioner) : null;
+        ITrainingSamples samples = streamed ?? (ITrainingSamples)new LoadedSamples(set!);
+        if (set != null && set.Labels is null && conditioner != null)
             throw new InputException($"training data '{request.DataPath}' holds encoder_hidden_states; a class conditioner is only for sets of class labels",
                 nameof(request.Conditioner));
 
@@ -76,15 +79,15 @@ public static class StudentDistillation
             ["teacher"] = $"{request.Teacher.Spec.Name} {TeacherTraining.StructureHash(request.Teacher.Spec)} {FileDigest.Sha256(request.TeacherWeights)}",
             ["student"] = $"{request.Student.Spec.Name} {TeacherTraining.StructureHash(request.Student.Spec)}",
             ["init"] = request.StudentWeights != null ? FileDigest.Sha256(request.StudentWeights) : "(teacher)",
-            ["data"] = set.Hash,
+            ["data"] = streamed?.Hash ?? set!.Hash,
             ["conditioner"] = request.Conditioner != null ? FileDigest.Sha256(request.Conditioner) : "(none)",
         }));
         var objective = new DistillationObjective(teacher, student, conditioner, distill, featureLoss);
-        var data = new TrainingData(set, options, conditioner?.NullLabel ?? -1);
-        var trainer = new Trainer(objective, data, options, identity, request.OutputDir);
+        var data = new TrainingData(samples, options, conditioner?.NullLabel ?? -1);
+        var trainer = new Trainer<TrainingBatch>(objective, data, options, identity, request.OutputDir);
         log?.Invoke($"teacher {request.Teacher.Spec.Name} ({request.Teacher.TotalParamCount:N0} params) -> student {request.Student.Spec.Name} " +
                     $"({request.Student.TotalParamCount:N0} params, {request.Student.Removed.Count} units removed); feature KD {distill.KindName} ({featureLoss.Name}), " +
-                    $"l_out {distill.OutputWeight}, l_feat {distill.FeatureWeight}; {set.Count} samples; {options.Steps} steps of {options.BatchSize}x{options.GradientAccumulation}");
+                    $"l_out {distill.OutputWeight}, l_feat {distill.FeatureWeight}; {samples.Count} samples{(streamed != null ? $" streamed from {streamed.Files.Count} shards" : "")}; {options.Steps} steps of {options.BatchSize}x{options.GradientAccumulation}");
         return trainer.Run(request.Resume, cancel, onStep, log, ema => Export(request, student, conditioner, ema, identity, log));
     }
 

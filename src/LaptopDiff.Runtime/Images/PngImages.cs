@@ -52,6 +52,24 @@ public static class PngImages
         Save(path, grid);
     }
 
+    /// <summary>An 8-bit RGB PNG (colour type 2: no alpha) of <paramref name="rgb"/>.</summary>
+    public static byte[] EncodeRgb(byte[] rgb, int width, int height)
+    {
+        if (rgb.Length != width * height * 3)
+            throw new ArgumentException($"{rgb.Length} bytes for a {width}x{height} RGB image (expected {width * height * 3})", nameof(rgb));
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgb888x, SKAlphaType.Opaque));
+        var pixels = bitmap.GetPixelSpan();                     // 4 bytes per pixel: R, G, B, unused
+        for (int i = 0; i < width * height; i++)
+        {
+            pixels[4 * i] = rgb[3 * i];
+            pixels[4 * i + 1] = rgb[3 * i + 1];
+            pixels[4 * i + 2] = rgb[3 * i + 2];
+            pixels[4 * i + 3] = 255;
+        }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
     private static SKBitmap ToBitmap(Tensor image)
     {
         if (image.dim() != 3 || image.shape[0] != 3)

@@ -73,4 +73,12 @@ public static class RandomPurpose
     // calibration from a pipeline (Runtime/Calibration/PipelineCalibration): which prompt or image, which sampling step
     public const ulong CalibrationOrder = 31;
     public const ulong CalibrationStep = 32;
+    // text-to-image training: random filler tokens in captions; VAE training: the posterior sample's noise
+    public const ulong FillerTokens = 25;
+    public const ulong VaePosteriorNoise = 26;
+    // streamed training sets (Runtime/Training/StreamedSamples): per-epoch shard order, per-epoch order within a shard
+    public const ulong ShardOrder = 27;
+    public const ulong ShardSampleOrder = 28;
+    // digits captions (Runtime/Digits)
+    public const ulong DigitCaptions = 33;
 }

@@ -68,7 +68,7 @@ public static class TeacherTraining
         }));
         var objective = new DenoisingObjective(unet, conditioner);
         var data = new TrainingData(set, options, conditioner?.NullLabel ?? -1);
-        var trainer = new Trainer(objective, data, options, identity, request.OutputDir);
+        var trainer = new Trainer<TrainingBatch>(objective, data, options, identity, request.OutputDir);
         log?.Invoke($"{layout.Spec.Name}: {layout.TotalParamCount:N0} parameters{(conditioner != null ? $" + conditioner {conditioner.ClassCount} classes x {conditioner.TokenCount} tokens" : "")}; " +
                     $"{set.Count} samples from {request.DataPath}; {options.Steps} steps of {options.BatchSize}x{options.GradientAccumulation}; noise {options.Schedule}");
         return trainer.Run(request.Resume, cancel, onStep, log, ema =>

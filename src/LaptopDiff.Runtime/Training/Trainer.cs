@@ -11,16 +11,17 @@ namespace LaptopDiff.Runtime.Training;
 /// learning rate, gradient accumulation and clipping, optional EMA, checkpoints every N steps and at the
 /// end (atomic, last K kept), exact resume, a checkpoint on cancellation (SIGINT), and a stop naming the
 /// step and term when a loss or the gradient norm is not finite (no checkpoint of that state is written).
+/// The same loop trains any objective over any batches (<see cref="TrainingBatch"/> for diffusion, images for a VAE).
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer<TBatch> where TBatch : IDeviceBatch<TBatch>
 {
-    private readonly ITrainingObjective _objective;
-    private readonly TrainingData _data;
+    private readonly ITrainingObjective<TBatch> _objective;
+    private readonly ITrainingBatches<TBatch> _data;
     private readonly TrainingOptions _options;
     private readonly RunIdentity _identity;
     private readonly string _outputDir;
 
-    public Trainer(ITrainingObjective objective, TrainingData data, TrainingOptions options, RunIdentity identity, string outputDir)
+    public Trainer(ITrainingObjective<TBatch> objective, ITrainingBatches<TBatch> data, TrainingOptions options, RunIdentity identity, string outputDir)
     {
         _objective = objective;
         _data = data;

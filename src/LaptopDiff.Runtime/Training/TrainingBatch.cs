@@ -7,18 +7,23 @@ namespace LaptopDiff.Runtime.Training;
 /// <summary>
 /// One micro-batch of diffusion training: noisy latents x_t, their timesteps and noise eps (the target of
 /// eps-prediction), and the conditioning after classifier-free-guidance dropout: class labels (the null
-/// label where dropped) or encoder states (zeros where dropped). Owns its tensors.
+/// label where dropped), encoder states (the empty prompt's where the set has them, else zeros, where dropped), or
+/// caption token ids for a text encoder trained with the model (the empty prompt's where dropped). Owns its tensors.
 /// </summary>
-public sealed class TrainingBatch : IDisposable
+public sealed class TrainingBatch : IDeviceBatch<TrainingBatch>
 {
     public required Tensor Noisy { get; init; }
     /// <summary>int64 [B]</summary>
     public required Tensor Timesteps { get; init; }
     public required Tensor Noise { get; init; }
+    /// <summary>The clean latents x_0 [B,C,H,W] the batch was noised from (what an auxiliary loss may predict), when the producer has them.</summary>
+    public Tensor? Clean { get; init; }
     /// <summary>int64 [B], labelled data only.</summary>
     public Tensor? Labels { get; init; }
     /// <summary>[B, T, D], data with encoder states only.</summary>
     public Tensor? Context { get; init; }
+    /// <summary>int64 [B, T], when the run trains the text encoder (then <see cref="Context"/> is null).</summary>
+    public Tensor? InputIds { get; init; }
     public Tensor? TextEmbeds { get; init; }
     public Tensor? TimeIds { get; init; }
 
@@ -31,7 +36,6 @@ public sealed class TrainingBatch : IDisposable
         return new UNetInputs(Noisy, Timesteps, context, TextEmbeds, TimeIds);
     }
 
-    /// <summary>This batch on <paramref name="device"/>: itself when it is there, else a moved copy (this one is then disposed).</summary>
     public TrainingBatch MoveTo(Device device)
     {
         if (Noisy.device_type == device.type && Noisy.device_index == Math.Max(device.index, 0)) return this;
@@ -40,8 +44,10 @@ public sealed class TrainingBatch : IDisposable
             Noisy = Noisy.to(device).DetachFromDisposeScope(),
             Timesteps = Timesteps.to(device).DetachFromDisposeScope(),
             Noise = Noise.to(device).DetachFromDisposeScope(),
+            Clean = Clean?.to(device).DetachFromDisposeScope(),
             Labels = Labels?.to(device).DetachFromDisposeScope(),
             Context = Context?.to(device).DetachFromDisposeScope(),
+            InputIds = InputIds?.to(device).DetachFromDisposeScope(),
             TextEmbeds = TextEmbeds?.to(device).DetachFromDisposeScope(),
             TimeIds = TimeIds?.to(device).DetachFromDisposeScope(),
         };
@@ -54,8 +60,10 @@ public sealed class TrainingBatch : IDisposable
         Noisy.Dispose();
         Timesteps.Dispose();
         Noise.Dispose();
+        Clean?.Dispose();
         Labels?.Dispose();
         Context?.Dispose();
+        InputIds?.Dispose();
         TextEmbeds?.Dispose();
         TimeIds?.Dispose();
     }

@@ -37,7 +37,7 @@ public static class TrainingCheckpoint
     }
 
     public static void Save(string outputDir, int step, RunIdentity identity, long samplePosition, double elapsedSeconds,
-        ITrainingObjective objective, AdamW optimizer, WeightEma? ema, int keep)
+        ITrainedModules objective, AdamW optimizer, WeightEma? ema, int keep)
     {
         Directory.CreateDirectory(Path.Combine(outputDir, Folder));
         using var scope = NewDisposeScope();
@@ -65,7 +65,7 @@ public static class TrainingCheckpoint
     /// step and elapsed time. A checkpoint of another run (identity differs) is an <see cref="InputException"/>.
     /// </summary>
     public static (int Step, double ElapsedSeconds, string Path) Restore(string outputDir, RunIdentity identity,
-        ITrainingObjective objective, AdamW optimizer, WeightEma? ema)
+        ITrainedModules objective, AdamW optimizer, WeightEma? ema)
     {
         var all = List(outputDir);
         if (all.Count == 0) throw new InputException($"nothing to resume: no checkpoint in '{Path.Combine(outputDir, Folder)}'", nameof(TrainRequest.Resume));

@@ -30,6 +30,15 @@ public sealed class WeightEma : IDisposable
     public IEnumerable<KeyValuePair<string, Tensor>> State() =>
         _params.Select((p, i) => KeyValuePair.Create(p.Name, _shadow[i]));
 
+    /// <summary>Copies the averaged parameters named <c>PREFIX.key</c> over <paramref name="module"/>'s own (to save or evaluate them).</summary>
+    public void CopyTo(TorchSharp.torch.nn.Module module, string prefix)
+    {
+        var averaged = State().ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
+        using var noGrad = no_grad();
+        foreach (var (name, p) in module.named_parameters())
+            if (averaged.TryGetValue($"{prefix}.{name}", out var a)) p.copy_(a);
+    }
+
     public void Load(Func<string, Tensor> get)
     {
         using var noGrad = no_grad();

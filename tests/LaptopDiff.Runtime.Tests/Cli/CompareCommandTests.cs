@@ -65,6 +65,35 @@ public class CompareCommandTests
     }
 
     [Fact]
+    public void AStudentSpecIsMeasuredLikeTheMethodThatMadeIt()
+    {
+        using var temp = new TempFolder();
+        var held = HeldOut(temp);
+        var spec = temp.File("laptop.unet.yaml");
+        var pruned = CliRunner.Run("prune", "--spec", TinyAdditivity.SpecPath, "--criterion", Criterion, "--ratio", "0.3", "--output", spec);
+        Assert.True(pruned.ExitCode == 0, pruned.Error);
+
+        var (code, stdout, stderr) = CliRunner.Run(Args(held, "--json", "--methods", "laptop", "--student", $"mine={spec}"));
+        Assert.True(code == 0, stderr);
+        var methods = JsonNode.Parse(stdout)!["methods"]!.AsObject();
+        Assert.Equal(new[] { "laptop", "mine" }, methods.Select(m => m.Key));
+        // the same units removed, so the same loss on the same inputs, bit for bit, and the same criterion sum
+        foreach (var key in new[] { "loss", "loss_stderr", "ratio" })
+            Assert.Equal((double)methods["laptop"]![key]!, (double)methods["mine"]![key]!);
+        Assert.Equal((double)methods["laptop"]!["predicted_loss"]!, (double)methods["mine"]!["predicted_loss"]!, 12);
+
+        var clash = CliRunner.Run(Args(held, "--methods", "laptop", "--student", $"laptop={spec}"));
+        Assert.Equal(2, clash.ExitCode);
+        Assert.Contains("student 'laptop'", clash.Error);
+        var other = CliRunner.Run(Args(held, "--methods", "laptop", "--student", $"sdxl={Path.Combine(TestPaths.RepoRoot, "models", "tiny-sdxl.unet.yaml")}"));
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("another structure", other.Error);
+        var malformed = CliRunner.Run(Args(held, "--methods", "laptop", "--student", spec));
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains("NAME=SPEC", malformed.Error);
+    }
+
+    [Fact]
     public void TablePrintsOneRowPerMethod()
     {
         using var temp = new TempFolder();

@@ -33,6 +33,11 @@ public static class CompareCommand
         Description = $"Comma list of methods (default all: {string.Join(",", BaselineMethods.All)}); by default a method that does not fit the spec is " +
                       "reported as skipped, a named one is an error",
     };
+    private static readonly Option<string[]> StudentOption = new("--student")
+    {
+        Description = "NAME=SPEC: also measure a pruned spec made elsewhere (e.g. prune --budget latency), based on this model; repeatable",
+        AllowMultipleArgumentsPerToken = false,
+    };
     private static readonly Option<long> SeedOption = CommonOptions.Seed("the noising (as the sweep's --seed) and of the random baseline");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
     private static readonly ScheduleOptions ScheduleFlags = new();
@@ -45,14 +50,15 @@ public static class CompareCommand
         noised like the sweep: LAPTOP's knapsack, the presets (at their own ratio), seeded random (random
         order until ceil(R x P) is met) and magnitude (the exact knapsack on each unit's share of sum
         |w|). A method that does not fit the spec is listed as skipped with the reason, or exit 2 when
-        named in --methods.
+        named in --methods. Each --student NAME=SPEC adds a row for a pruned spec of this model, measured the
+        same way.
         """;
 
     public static Command Create(CliContext context)
     {
         var command = new VerbCommand("compare", "One-shot output loss of LAPTOP vs handcrafted, random and magnitude pruning at one ratio, on held-out data", Details)
         {
-            CalibrationOption, CriterionOption, RatioOption, MethodsOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
+            CalibrationOption, CriterionOption, RatioOption, MethodsOption, StudentOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
         };
         Model.AddTo(command);
         ScheduleFlags.AddTo(command);
@@ -77,6 +83,7 @@ public static class CompareCommand
             if (layout.Removed.Count > 0 || layout.Spec.Base != null)
                 throw new InputException($"{specPath} is a pruned spec; compare prunes the full model's spec.");
             var criterion = CriterionFiles.Read(parse.GetValue(CriterionOption)!.FullName, layout).File;
+            var students = (parse.GetValue(StudentOption) ?? []).Select(s => Student(s, layout)).ToList();
             var weights = unet.WeightsPath!;
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
             var calibrationPath = parse.GetValue(CalibrationOption)!;
@@ -94,6 +101,7 @@ public static class CompareCommand
                 Methods = methods,
                 MethodsExplicit = methodsArg != null,
                 Seed = seed,
+                Students = students,
             }, heldOut, line => context.Error.WriteLine(line));
 
             if (parse.GetValue(JsonOption)) context.Out.WriteLine(ToJson(layout, ratio, heldOut, calibrationPath, rows));
@@ -101,6 +109,19 @@ public static class CompareCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>NAME=SPEC: the units a pruned spec of <paramref name="teacher"/>'s structure removes.</summary>
+    private static (string Name, IReadOnlyList<string> Removed) Student(string arg, UNetLayout teacher)
+    {
+        int eq = arg.IndexOf('=');
+        if (eq < 1 || eq == arg.Length - 1) throw new OptionValueException($"--student '{arg}': expected NAME=SPEC");
+        var (name, path) = (arg[..eq], arg[(eq + 1)..]);
+        var student = SpecFiles.LoadLayout(path);
+        var (baseSpec, basePath) = SpecFiles.LoadBase(path) ?? (student.Spec, path);
+        if (SpecHash.Compute(baseSpec) != SpecHash.Compute(teacher.Spec))
+            throw new InputException($"student spec '{path}' is based on '{basePath}', another structure than {teacher.Spec.Name}; prune it from the same model");
+        return (name, student.Removed.ToList());
     }
 
     private static void PrintTable(CliContext context, UNetLayout layout, double ratio, AdditivityInputs heldOut, IReadOnlyList<ComparisonRow> rows)

@@ -1,86 +1,90 @@
 using System.Globalization;
-using LaptopDiff.Runtime.Digits;
 
 namespace LaptopDiff.Cli.Commands.Demo;
 
 /// <summary>
-/// The demo as an ordered list of <c>laptop-diff</c> commands over the shipped digits teacher: data, sweep,
-/// additivity, the pruned students (LAPTOP knapsack, handcrafted preset, random) with their one-shot losses,
-/// distillation of each student on the same budget, sampling and evaluation of the teacher and every student.
+/// The demo as an ordered list of <c>laptop-diff</c> commands over a digits text-to-image pipeline folder, through
+/// the same code a Stable Diffusion folder takes: calibration from training-style prompts along the teacher's own
+/// trajectories, the sweep, additivity, the pruned students (LAPTOP knapsack over parameters and over the profiled
+/// latency, the BK-SDM-Small preset, random) with their one-shot losses, captioned MNIST images encoded into shards,
+/// distillation of each student on the same budget (streamed, with caption dropout), and the digit classifier's
+/// evaluation of the teacher and of every student against it.
 /// </summary>
 public static class DemoPipeline
 {
-    /// <summary>The digits teacher's training schedule (DDPM's linear betas: it works in pixel space).</summary>
-    public static readonly string[] Schedule = ["--schedule", "linear", "--beta-start", "0.0001", "--beta-end", "0.02"];
-
     public static IReadOnlyList<DemoStage> Stages(DemoSettings s, DemoPaths p, int threads)
     {
         string I(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         string N(long v) => v.ToString(CultureInfo.InvariantCulture);
         var t = new[] { "--threads", N(threads) };
-        var teacher = new[] { "--spec", p.TeacherSpec, "--weights", p.TeacherWeights };
-        string criterion = p.Pruning("criterion.json"), heldOut = p.Data("heldout.safetensors"), train = p.Data("train.safetensors");
+        var model = new[] { "--model", p.Model };
+        string criterion = p.Pruning("criterion.json"), prompts = p.Data("prompts.txt"), images = p.Data("train-images"), shards = p.Data("shards"),
+            calibration = p.Data("calibration.safetensors"), heldOut = p.Data("heldout.safetensors"), costs = p.Pruning("costs.json");
+        DemoStage Calibration(string name, string title, string output, int samples, long seed) => DemoStage.Command(name, title,
+            ["calibration", .. model, "--prompts", prompts, "--samples", N(samples), "--steps", N(s.SamplingSteps), "--guidance", I(s.GuidanceScale),
+             "--seed", N(seed), "--output", output, .. t], output);
+        DemoStage Prune(string name, string title, string file, string[] how) => DemoStage.Command(name, title,
+            ["prune", .. model, .. how, "--output", p.Pruning(file + ".unet.yaml"), "--student-weights", p.Pruning(file + ".safetensors"), "--json"],
+            p.Pruning(file + ".unet.yaml"), p.Pruning(file + ".safetensors"));
+
         var stages = new List<DemoStage>
         {
-            DemoStage.InProcess("data", "data: MNIST training split, class-balanced calibration and held-out sets", _ =>
-            {
-                DemoData.WriteTrainingSet(p.Mnist, train);
-                DemoData.WriteConditionedSubset(p.Mnist, MnistSplit.Train, s.CalibrationSamples, p.TeacherConditioner, p.Data("calibration.safetensors"));
-                DemoData.WriteConditionedSubset(p.Mnist, MnistSplit.HeldOut, s.HeldOutSamples, p.TeacherConditioner, heldOut);
-            }, train, p.Data("calibration.safetensors"), heldOut),
+            DemoStage.InProcess("prompts", "prompts: every training-style caption of every digit", _ => DemoData.WriteTrainingPrompts(prompts), prompts),
+            DemoStage.Command("images", $"images: the first {N(s.TrainImages)} MNIST training digits as a captioned image folder",
+                ["digits-images", "--mnist", p.Mnist, "--split", "train", "--captions", "training", "--count", N(s.TrainImages), "--seed", N(s.Seed), "--output", images],
+                images) with { Replaces = images },
+            Calibration("calibration", "calibration: teacher trajectories from training-style prompts (the sweep's set)", calibration, s.CalibrationSamples, s.Seed),
+            Calibration("calibration-heldout", "calibration: further trajectories, other seed (additivity and one-shot losses)", heldOut, s.HeldOutSamples, s.Seed + 1),
+            DemoStage.Command("dataset", "dataset: the image folder encoded by the teacher's VAE and text encoder into shards",
+                ["dataset", .. model, "--images", images, "--output", shards, "--shard-size", N(s.ShardSize), .. t], shards) with { Replaces = shards },
             DemoStage.Command("sweep", "sweep: every unit's one-shot output loss (the LAPTOP criterion)",
-                ["sweep", .. teacher, "--calibration", p.Data("calibration.safetensors"), "--output", criterion, "--batch", "64",
-                 "--ablations-per-forward", "2", "--seed", N(s.Seed), .. Schedule, .. t], criterion),
-            DemoStage.Command("additivity", "additivity: do the single-unit losses add up? (held-out digits)",
-                ["additivity", .. teacher, "--criterion", criterion, "--calibration", heldOut, "--output", p.Pruning("additivity"),
-                 "--subsets", N(s.AdditivitySubsets), "--batch", "64", "--seed", N(s.Seed), .. Schedule, .. t],
+                ["sweep", .. model, "--calibration", calibration, "--output", criterion, "--batch", "64", "--ablations-per-forward", "2", "--seed", N(s.Seed), .. t],
+                criterion),
+            DemoStage.Command("additivity", "additivity: do the single-unit losses add up? (held-out trajectories)",
+                ["additivity", .. model, "--criterion", criterion, "--calibration", heldOut, "--output", p.Pruning("additivity"),
+                 "--subsets", N(s.AdditivitySubsets), "--batch", "64", "--seed", N(s.Seed), .. t],
                 p.Pruning("additivity/additivity.json"), p.Pruning("additivity/additivity.png")),
-            DemoStage.Command("prune-laptop", $"prune: exact knapsack at ratio {I(s.Ratio)}",
-                ["prune", "--spec", p.TeacherSpec, "--criterion", criterion, "--ratio", I(s.Ratio), "--output", p.Pruning("laptop.unet.yaml"),
-                 "--weights", p.TeacherWeights, "--student-weights", p.Pruning("laptop.safetensors"), "--name", "DigitsLaptop", "--json"],
-                p.Pruning("laptop.unet.yaml"), p.Pruning("laptop.safetensors")),
-            DemoStage.Command("prune-handcrafted", $"prune: the {DemoMethod.Handcrafted} preset",
-                ["prune", "--preset", DemoMethod.Handcrafted, "--spec", p.TeacherSpec, "--output", p.Pruning("handcrafted.unet.yaml"),
-                 "--weights", p.TeacherWeights, "--student-weights", p.Pruning("handcrafted.safetensors"), "--name", "DigitsHandcrafted", "--json"],
-                p.Pruning("handcrafted.unet.yaml"), p.Pruning("handcrafted.safetensors")),
-            DemoStage.Command("prune-random", $"prune: a seeded random subset at ratio {I(s.Ratio)}",
-                ["prune", "--random", N(s.Seed), "--ratio", I(s.Ratio), "--spec", p.TeacherSpec, "--output", p.Pruning("random.unet.yaml"),
-                 "--weights", p.TeacherWeights, "--student-weights", p.Pruning("random.safetensors"), "--name", "DigitsRandom", "--json"],
-                p.Pruning("random.unet.yaml"), p.Pruning("random.safetensors")),
-            DemoStage.Command("compare", "compare: one-shot output loss of every method before retraining (held-out digits)",
-                ["compare", .. teacher, "--calibration", heldOut, "--criterion", criterion, "--ratio", I(s.Ratio),
-                 "--methods", $"laptop,bk-sdm-base,bk-sdm-small,random,magnitude", "--seed", N(s.Seed), "--batch", "64", "--json", .. Schedule, .. t],
+            Prune("prune-laptop", $"prune: exact knapsack at {I(s.Ratio)} of the parameters", "laptop",
+                ["--criterion", criterion, "--ratio", I(s.Ratio), "--name", "DigitsSdLaptop"]),
+            Prune("prune-handcrafted", $"prune: the {DemoMethod.Handcrafted} preset", "handcrafted", ["--preset", DemoMethod.Handcrafted, "--name", "DigitsSdHandcrafted"]),
+            Prune("prune-random", $"prune: a seeded random subset at ratio {I(s.Ratio)}", "random",
+                ["--random", N(s.Seed), "--ratio", I(s.Ratio), "--name", "DigitsSdRandom"]),
+            DemoStage.Command("profile", $"profile: every unit's latency inside a full step (batch {N(s.ProfileBatch)})",
+                ["profile", .. model, "--batch", N(s.ProfileBatch), "--runs", N(s.ProfileRuns), "--output", costs, .. t], costs),
+            Prune("prune-latency", $"prune: exact knapsack at {I(s.Ratio)} of the measured step latency", "latency",
+                ["--criterion", criterion, "--budget", "latency", "--costs", costs, "--batch", N(s.ProfileBatch), "--ratio", I(s.Ratio), "--name", "DigitsSdLaptopLatency"]),
+            DemoStage.Command("compare", "compare: one-shot output loss of every method before retraining (held-out trajectories)",
+                ["compare", .. model, "--calibration", heldOut, "--criterion", criterion, "--ratio", I(s.Ratio),
+                 "--methods", "laptop,bk-sdm-base,bk-sdm-small,random,magnitude", "--student", $"{DemoMethod.LaptopLatency}={p.Pruning("latency.unet.yaml")}",
+                 "--seed", N(s.Seed), "--batch", "64", "--json", .. t],
                 p.Pruning("compare.json")) with { StdoutFile = p.Pruning("compare.json") },
         };
         foreach (var m in DemoMethod.All)
         {
-            string pruned = m.Pruning switch { DemoMethod.Laptop => "laptop", DemoMethod.Random => "random", _ => "handcrafted" };
+            string pruned = DemoMethod.PrunedName(m.Pruning);
             // a killed distillation continues from its last checkpoint
             string[] resume = Directory.Exists(Path.Combine(p.Student(m.Id), "checkpoints")) ? ["--resume"] : [];
             stages.Add(DemoStage.Command($"distill-{m.Id}", $"distill: {m.Label}, {N(s.DistillSteps)} steps",
-                ["distill", "--teacher-spec", p.TeacherSpec, "--teacher-weights", p.TeacherWeights, "--conditioner", p.TeacherConditioner,
-                 "--student-spec", p.Pruning(pruned + ".unet.yaml"), "--student-weights", p.Pruning(pruned + ".safetensors"),
-                 "--feature-loss", m.FeatureLoss, "--data", train, "--output", p.Student(m.Id), "--steps", N(s.DistillSteps),
+                ["distill", .. model, "--student-spec", p.Pruning(pruned + ".unet.yaml"), "--student-weights", p.Pruning(pruned + ".safetensors"),
+                 "--feature-loss", m.FeatureLoss, "--data", shards, "--cfg-dropout", I(s.CaptionDropout), "--output", p.Student(m.Id), "--steps", N(s.DistillSteps),
                  "--batch", N(s.DistillBatch), "--lr", I(s.DistillLearningRate), "--warmup", N(Math.Min(20, s.DistillSteps / 10)),
-                 "--checkpoint-every", N(Math.Max(1, s.DistillSteps / 3)), "--seed", N(s.Seed), "--log-every", "25", .. resume, .. Schedule, .. t],
-                Path.Combine(p.Student(m.Id), "student.safetensors"), Path.Combine(p.Student(m.Id), "student.unet.yaml")));
+                 "--checkpoint-every", N(Math.Max(1, s.DistillSteps / 3)), "--seed", N(s.Seed), "--log-every", "25", .. resume, .. t],
+                Path.Combine(p.Student(m.Id), "student.safetensors")));
         }
-        stages.Add(EvalStage(s, p, t, "teacher", "the teacher", p.TeacherSpec, p.TeacherWeights, withTeacher: false));
+        stages.Add(EvalStage(s, p, t, "teacher", "the teacher", []));
         foreach (var m in DemoMethod.All)
-            stages.Add(EvalStage(s, p, t, m.Id, m.Label, Path.Combine(p.Student(m.Id), "student.unet.yaml"), Path.Combine(p.Student(m.Id), "student.safetensors"), withTeacher: true));
+            stages.Add(EvalStage(s, p, t, m.Id, m.Label + ", against the teacher in the same run",
+                ["--unet-spec", p.PrunedSpec(m), "--unet-weights", Path.Combine(p.Student(m.Id), "student.safetensors")]));
         return stages;
     }
 
-    private static DemoStage EvalStage(DemoSettings s, DemoPaths p, string[] threads, string id, string label, string spec, string weights, bool withTeacher)
+    private static DemoStage EvalStage(DemoSettings s, DemoPaths p, string[] threads, string id, string label, string[] student)
     {
         string N(long v) => v.ToString(CultureInfo.InvariantCulture);
-        string[] teacher = withTeacher
-            ? ["--teacher-spec", p.TeacherSpec, "--teacher-weights", p.TeacherWeights, "--teacher-conditioner", p.TeacherConditioner, "--mse-samples", N(s.HeldOutSamples)]
-            : [];
-        return DemoStage.Command($"eval-{id}", $"eval: {label} (DDIM {s.SamplingSteps}, {N(s.SamplesPerClass)} samples per class)",
-            ["eval", "--spec", spec, "--weights", weights, "--conditioner", p.TeacherConditioner, .. teacher, "--classifier", p.Classifier, "--mnist", p.Mnist,
+        return DemoStage.Command($"eval-{id}", $"eval: {label} (DDIM {s.SamplingSteps}, {N(s.SamplesPerClass)} samples per digit and caption set)",
+            ["eval-digits", "--model", p.Model, .. student, "--classifier", p.Classifier, "--mnist", p.Mnist,
              "--samples-per-class", N(s.SamplesPerClass), "--steps", N(s.SamplingSteps), "--guidance", s.GuidanceScale.ToString("R", CultureInfo.InvariantCulture),
-             "--seed", N(s.Seed), "--grid", p.Grid(id), "--json", .. Schedule, .. threads],
+             "--seed", N(s.Seed), "--grid", p.Grid(id), "--heldout-grid", p.HeldOutGrid(id), "--json", .. threads],
             p.Eval(id), p.Grid(id)) with { StdoutFile = p.Eval(id) };
     }
 }

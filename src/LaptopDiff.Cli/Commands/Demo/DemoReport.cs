@@ -11,7 +11,7 @@ namespace LaptopDiff.Cli.Commands.Demo;
 
 /// <summary>
 /// Gathers the stages' outputs into <c>results.json</c> (every figure) and <c>results.md</c> (the table: params,
-/// sampling latency, each metric and its decline vs the teacher), and draws the feature-loss plots of the
+/// sampling latency and speed-up against the teacher in the same run, each metric and its decline vs the teacher), and draws the feature-loss plots of the
 /// normalized vs vanilla LAPTOP students (the paper's Figures 2 and 3).
 /// </summary>
 public static class DemoReport
@@ -20,8 +20,8 @@ public static class DemoReport
     {
         var compare = Read(paths.Pruning("compare.json"))["methods"]!.AsObject();
         var additivity = Read(paths.Pruning("additivity/additivity.json"))["correlations"]!.AsObject();
-        var teacherEval = Read(paths.Eval("teacher"));
-        var teacherLayout = SpecFiles.LoadLayout(paths.TeacherSpec);
+        var teacherEval = Eval(Read(paths.Eval("teacher")));
+        var teacherLayout = SpecFiles.LoadLayout(paths.TeacherConfig);
         long teacherParams = teacherLayout.TotalParamCount;
         var stages = teacherLayout.FeatureStages.ToList();
 
@@ -29,8 +29,8 @@ public static class DemoReport
         var logs = new Dictionary<string, IReadOnlyList<IReadOnlyDictionary<string, double>>>();
         foreach (var m in DemoMethod.All)
         {
-            var eval = Read(paths.Eval(m.Id));
-            var oneShot = compare[m.Pruning == DemoMethod.Laptop ? "laptop" : m.Pruning]!;
+            var eval = Eval(Read(paths.Eval(m.Id)));
+            var oneShot = compare[m.Pruning]!;
             var log = logs[m.Id] = TrainingLog.Read(Path.Combine(paths.Student(m.Id), TrainingLog.FileName));
             var last = log[^1];
             methods[m.Id] = new JsonObject
@@ -55,7 +55,8 @@ public static class DemoReport
 
         var results = new JsonObject
         {
-            ["format"] = "laptopdiff.demo/1",
+            ["format"] = "laptopdiff.demo/2",
+            ["model"] = paths.Model,
             ["settings"] = JsonNode.Parse(JsonSerializer.Serialize(settings)),
             ["teacher"] = new JsonObject { ["params"] = teacherParams, ["eval"] = teacherEval },
             ["methods"] = methods,
@@ -75,24 +76,29 @@ public static class DemoReport
         var b = new StringBuilder();
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         string Ci(JsonNode? e, string format) => e == null ? "-" : $"{F((double)e["value"]!, format)} [{F((double)e["low"]!, format)}, {F((double)e["high"]!, format)}]";
-        b.AppendLine($"# LAPTOP-Diff on the digits model: {s.Ratio:P0} of the U-Net removed ({s.Name} run)");
+        b.AppendLine($"# LAPTOP-Diff on the miniature Stable Diffusion (digits): {s.Ratio:P0} of the U-Net removed ({s.Name} run)");
         b.AppendLine();
-        b.AppendLine($"Every student: {s.DistillSteps} distillation steps of batch {s.DistillBatch}. Evaluation: {s.SamplesPerClass} samples per class, DDIM {s.SamplingSteps} steps, " +
-                     $"guidance {F(s.GuidanceScale, "0.##")}, seed {s.Seed}; 95% bootstrap intervals in brackets; decline relative to the teacher.");
+        b.AppendLine($"Every student: {s.DistillSteps} distillation steps of batch {s.DistillBatch} on {s.TrainImages} captioned MNIST digits (caption dropout {F(s.CaptionDropout, "0.##")}). " +
+                     $"Evaluation: {s.SamplesPerClass} samples per digit and caption set, DDIM {s.SamplingSteps} steps, guidance {F(s.GuidanceScale, "0.##")}, seed {s.Seed}; " +
+                     "95% bootstrap intervals in brackets; decline relative to the teacher. Alignment: the digit classifier agrees with the captioned digit, " +
+                     "for training-style captions and for held-out phrasings never seen in training.");
         b.AppendLine();
-        b.AppendLine("| model | params | one-shot loss | class alignment | decline | Frechet distance | MSE to teacher | ms / sample |");
-        b.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        b.AppendLine($"| teacher | {teacherParams:N0} | - | {Ci(teacher["class_alignment"], "P1")} | - | {Ci(teacher["frechet_distance"], "0.00")} | - | {F((double)teacher["sampling_ms_per_sample"]!, "0.0")} |");
+        b.AppendLine("| model | params | one-shot loss | alignment | decline | held-out alignment | Frechet distance | image MSE to teacher | ms / sample | speed-up |");
+        b.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        b.AppendLine($"| teacher | {teacherParams:N0} | - | {Ci(teacher["class_alignment"], "P1")} | - | {Ci(teacher["heldout_alignment"], "P1")} | {Ci(teacher["frechet_distance"], "0.00")} | - | " +
+                     $"{F((double)teacher["sampling_ms_per_sample"]!, "0.0")} | 1x |");
         foreach (var (id, node) in methods)
         {
             var m = node!.AsObject();
             var eval = m["eval"]!;
             b.AppendLine($"| {m["label"]} | {(long)m["params"]!:N0} ({F((double)m["ratio"]!, "P1")} removed) | {F((double)m["one_shot_loss"]!, "0.0000")} | " +
-                         $"{Ci(eval["class_alignment"], "P1")} | {F((double)m["decline"]!["class_alignment"]!, "P1")} | {Ci(eval["frechet_distance"], "0.00")} | " +
-                         $"{Ci(eval["teacher_mse"], "0.0000")} | {F((double)eval["sampling_ms_per_sample"]!, "0.0")} |");
+                         $"{Ci(eval["class_alignment"], "P1")} | {F((double)m["decline"]!["class_alignment"]!, "P1")} | {Ci(eval["heldout_alignment"], "P1")} | {Ci(eval["frechet_distance"], "0.00")} | " +
+                         $"{Ci(eval["teacher_mse"], "0.0000")} | {F((double)eval["sampling_ms_per_sample"]!, "0.0")} | {F((double)m["decline"]!["speedup"]!, "0.00")}x |");
         }
         b.AppendLine();
-        b.AppendLine("One-shot loss: output MSE to the teacher right after pruning, before any retraining, on held-out digits (`pruning/compare.json`).");
+        b.AppendLine("One-shot loss: output MSE to the teacher right after pruning, before any retraining, on held-out trajectory states (`pruning/compare.json`). " +
+                     "Speed-up: the teacher's sampling time over the student's, both measured in the student's evaluation run (same prompts, noise and batches). " +
+                     "Image MSE: decoded samples against the teacher's from the same noise, pixel values in [0, 1].");
         b.AppendLine();
         b.AppendLine("Additivity of the criteria (random unit subsets, real loss vs summed single-unit criteria; `pruning/additivity/additivity.png`):");
         b.AppendLine();
@@ -114,15 +120,49 @@ public static class DemoReport
         return b.ToString();
     }
 
-    /// <summary>Relative declines vs the teacher: alignment (lower is worse), Frechet distance and latency (as ratios).</summary>
+    /// <summary>
+    /// Relative declines vs the teacher: alignments (lower is worse), Frechet distance (as a ratio), latency against the
+    /// teacher's evaluation and the speed-up against the teacher sampled in the student's own run.
+    /// </summary>
     private static JsonObject Decline(JsonObject teacher, JsonObject student)
     {
         double V(JsonObject o, string key) => (double)o[key]!["value"]!;
+        double Relative(string key) => (V(teacher, key) - V(student, key)) / V(teacher, key);
         return new JsonObject
         {
-            ["class_alignment"] = (V(teacher, "class_alignment") - V(student, "class_alignment")) / V(teacher, "class_alignment"),
-            ["frechet_distance_ratio"] = V(student, "frechet_distance") / V(teacher, "frechet_distance"),
+            ["class_alignment"] = Number(Relative("class_alignment")),
+            ["heldout_alignment"] = Number(Relative("heldout_alignment")),
+            ["frechet_distance_ratio"] = Number(V(student, "frechet_distance") / V(teacher, "frechet_distance")),
             ["latency_ratio"] = (double)student["sampling_ms_per_sample"]! / (double)teacher["sampling_ms_per_sample"]!,
+            ["speedup"] = (double)student["teacher_sampling_ms_per_sample"]! / (double)student["sampling_ms_per_sample"]!,
+        };
+    }
+
+    /// <summary>
+    /// An <c>eval-digits --json</c> object in the demo's shape: the training-style captions' figures under the names
+    /// every demo has used (class_alignment, frechet_distance, teacher_mse, sampling_ms_per_sample), the held-out
+    /// phrasings' beside them (heldout_*), the rest kept as it came.
+    /// </summary>
+    private static JsonObject Eval(JsonObject digits)
+    {
+        var training = digits["training_captions"]!.AsObject();
+        var heldOut = digits["heldout_captions"]!.AsObject();
+        return new JsonObject
+        {
+            ["params"] = digits["unet_params"]!.DeepClone(),
+            ["class_alignment"] = training["alignment"]!.DeepClone(),
+            ["heldout_alignment"] = heldOut["alignment"]!.DeepClone(),
+            ["frechet_distance"] = training["frechet_distance"]!.DeepClone(),
+            ["heldout_frechet_distance"] = heldOut["frechet_distance"]!.DeepClone(),
+            ["teacher_mse"] = training["teacher_mse"]?.DeepClone(),
+            ["sampling_ms_per_sample"] = training["sampling_ms_per_sample"]!.DeepClone(),
+            ["teacher_sampling_ms_per_sample"] = training["teacher_sampling_ms_per_sample"]?.DeepClone(),
+            ["class_accuracy"] = training["class_accuracy"]!.DeepClone(),
+            ["heldout_class_accuracy"] = heldOut["class_accuracy"]!.DeepClone(),
+            ["samples"] = training["samples"]!.DeepClone(),
+            ["steps"] = digits["steps"]!.DeepClone(),
+            ["guidance"] = digits["guidance"]!.DeepClone(),
+            ["vae"] = digits["vae"]?.DeepClone(),
         };
     }
 

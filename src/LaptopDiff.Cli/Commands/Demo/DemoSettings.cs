@@ -9,17 +9,26 @@ namespace LaptopDiff.Cli.Commands.Demo;
 public sealed record DemoSettings
 {
     public required string Name { get; init; }
-    /// <summary>Fraction of the teacher's U-Net parameters every student removes.</summary>
+    /// <summary>Fraction of the teacher's U-Net parameters (for the latency student: of its measured step latency) every LAPTOP student removes.</summary>
     public double Ratio { get; init; } = 0.5;
-    /// <summary>Training digits the sweep averages over (stratified by class).</summary>
+    /// <summary>MNIST training digits written as the captioned image folder the students are distilled on.</summary>
+    public int TrainImages { get; init; }
+    public int ShardSize { get; init; } = 1000;
+    /// <summary>States along the teacher's trajectories for training-style captions that the sweep averages over.</summary>
     public int CalibrationSamples { get; init; }
-    /// <summary>Held-out digits for the additivity check, the one-shot comparison and the output MSE.</summary>
+    /// <summary>Further states (other seeds) for the additivity check and the one-shot comparison.</summary>
     public int HeldOutSamples { get; init; }
     public int AdditivitySubsets { get; init; }
+    /// <summary>The batch the latency profile (and so the latency budget) is measured at.</summary>
+    public int ProfileBatch { get; init; } = 20;
+    public int ProfileRuns { get; init; } = 5;
     /// <summary>Distillation steps per student (the same budget for every method).</summary>
     public int DistillSteps { get; init; }
     public int DistillBatch { get; init; }
     public double DistillLearningRate { get; init; } = 5e-4;
+    /// <summary>Probability that a training caption is replaced by the empty prompt (keeps guidance working).</summary>
+    public double CaptionDropout { get; init; } = 0.1;
+    /// <summary>Samples per digit for each caption set (training-style, held-out phrasings).</summary>
     public int SamplesPerClass { get; init; }
     public int SamplingSteps { get; init; } = 25;
     public double GuidanceScale { get; init; } = 3.0;
@@ -27,14 +36,14 @@ public sealed record DemoSettings
 
     public static DemoSettings Default { get; } = new()
     {
-        Name = "default", CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 20,
-        DistillSteps = 200, DistillBatch = 32, SamplesPerClass = 20,
+        Name = "default", TrainImages = 9000, CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 20,
+        DistillSteps = 300, DistillBatch = 32, SamplesPerClass = 20,
     };
 
     public static DemoSettings Quick { get; } = new()
     {
-        Name = "quick", CalibrationSamples = 20, HeldOutSamples = 20, AdditivitySubsets = 4,
-        DistillSteps = 4, DistillBatch = 8, SamplesPerClass = 2, SamplingSteps = 5,
+        Name = "quick", TrainImages = 64, ShardSize = 32, CalibrationSamples = 16, HeldOutSamples = 16, AdditivitySubsets = 3,
+        ProfileBatch = 2, ProfileRuns = 1, DistillSteps = 3, DistillBatch = 8, SamplesPerClass = 2, SamplingSteps = 4,
     };
 
     /// <summary>A stable text of every value: a finished stage is reused only by a run with the same fingerprint.</summary>

@@ -40,7 +40,7 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
             RunOne(stage);
             double seconds = watch.Elapsed.TotalSeconds;
             ElapsedSeconds[stage.Name] = seconds;
-            var missing = stage.Outputs.Where(o => !File.Exists(o)).ToList();
+            var missing = stage.Outputs.Where(o => !Exists(o)).ToList();
             if (missing.Count > 0)
                 throw new InvalidOperationException($"demo stage '{stage.Name}' finished without writing {string.Join(", ", missing)}");
             TextOutputs.Write(Seconds(stage), seconds.ToString("R", CultureInfo.InvariantCulture));
@@ -56,6 +56,7 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
     {
         using var log = new StreamWriter(Path.Combine(_logDir, stage.Name + ".log"), append: false) { AutoFlush = true };
         using var tee = new TeeWriter(log, console);
+        if (stage.Replaces != null && Directory.Exists(stage.Replaces)) Directory.Delete(stage.Replaces, recursive: true);
         if (stage.Action != null)
         {
             stage.Action(tee);
@@ -74,7 +75,9 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
     }
 
     private bool Done(DemoStage stage) =>
-        File.Exists(Stamp(stage)) && File.ReadAllText(Stamp(stage)) == fingerprint && stage.Outputs.All(File.Exists);
+        File.Exists(Stamp(stage)) && File.ReadAllText(Stamp(stage)) == fingerprint && stage.Outputs.All(Exists);
+
+    private static bool Exists(string path) => File.Exists(path) || Directory.Exists(path);
 
     private string Stamp(DemoStage stage) => Path.Combine(_stampDir, stage.Name + ".done");
 

@@ -39,6 +39,11 @@ public static class DistillCommand
         handling as in train; log.jsonl has per stage feat/S, feat_norm/S, feat_mse/S (un-normalized) and
         teacher_norm/S.
 
+        A set of several shards without class labels (a folder such as dataset writes) is streamed: each
+        epoch visits the shards in a seeded order and each shard's samples in a seeded order, holding at
+        most two shards in memory, so sets larger than memory train. With --cfg-dropout, dropped captions
+        become the set's empty-prompt states (negative_encoder_hidden_states), as for guidance.
+
         Writes student.safetensors (student-ema* with --ema), the standalone student.unet.yaml,
         student.conditioner.safetensors, feature-losses.png (the paper's Figure 3),
         teacher-feature-norms.png (Figure 2), diffusers/ where diffusers can express the student (as

@@ -9,11 +9,18 @@ namespace LaptopDiff.Cli.Commands.Train;
 
 /// <summary>
 /// <c>laptop-diff train --spec SPEC --data TRAIN.safetensors [--conditioner new:C:T | FILE] --steps N --output DIR ...</c>:
-/// trains a U-Net (a teacher) from scratch on the eps-prediction task loss.
+/// trains a U-Net (a teacher) from scratch on the eps-prediction task loss; <c>train --model DIR --data SHARDS/
+/// [--train-text-encoder [--filler-tokens K]] ...</c> trains a pipeline folder's U-Net (and text encoder) into OUTPUT/pipeline/.
 /// </summary>
 public static class TrainCommand
 {
-    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The model's *.unet.yaml spec or diffusers config.json");
+    private static readonly Option<FileInfo> SpecOption = CommonOptions.Spec("The model's *.unet.yaml spec or diffusers config.json (or --model)", required: false);
+    private static readonly Option<DirectoryInfo> ModelOption = new("--model") { Description = "A StableDiffusionPipeline folder to train from (instead of --spec); its scheduler config gives the noise schedule; writes OUTPUT/pipeline/" };
+    private static readonly Option<bool> TrainTextEncoderOption = new("--train-text-encoder") { Description = "With --model: train the text encoder with the U-Net from the denoising loss (the data needs input_ids)" };
+    private static readonly Option<bool> TextEncoderOnlyOption = new("--text-encoder-only") { Description = "With --model: train only the text encoder, on a caption-to-latent loss (no U-Net); the first stage of a text encoder trained from scratch" };
+    private static readonly Option<string> CaptionLossOption = new("--caption-loss") { Description = "With --text-encoder-only: contrastive (CLIP's loss against a tiny latent encoder) or latent (regress the clean latents)", DefaultValueFactory = _ => "contrastive" };
+    private static readonly Option<double> CaptionAuxOption = new("--caption-aux") { Description = "With --train-text-encoder: weight of an auxiliary loss in which the states, averaged over positions, predict the clean latents through a small head (not shipped)", DefaultValueFactory = _ => 0.0 };
+    private static readonly Option<int> FillerTokensOption = new("--filler-tokens") { Description = "With --train-text-encoder: insert 0 to K random vocabulary tokens into each caption (robustness to unseen words)", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> ConditionerOption = new("--conditioner") { Description = "For sets of class labels: new:CLASSES:TOKENS (a new learned token embedding, trained jointly) or a conditioner .safetensors" };
     private static readonly Option<FileInfo> InitOption = new("--init") { Description = "Initial U-Net weights (default: seeded fresh initialisation)" };
 
@@ -37,11 +44,15 @@ public static class TrainCommand
         var shared = new TrainingOptionSet();
         var command = new VerbCommand("train", "Train a U-Net from scratch (eps-prediction); resumable checkpoints, log.jsonl, final OUTPUT/unet.safetensors", Details)
         {
-            SpecOption, ConditionerOption, InitOption,
+            SpecOption, ConditionerOption, InitOption, ModelOption, TrainTextEncoderOption, TextEncoderOnlyOption, CaptionLossOption, FillerTokensOption, CaptionAuxOption,
         };
         shared.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
+            if (parse.GetValue(ModelOption) is { } model) return RunPipeline(context, parse, shared, model.FullName);
+            if (parse.GetValue(SpecOption) is null) throw new UsageException("give --spec (a U-Net) or --model (a pipeline folder)");
+            if (parse.GetValue(TrainTextEncoderOption) || parse.GetValue(TextEncoderOnlyOption) || parse.GetResult(FillerTokensOption) is { Implicit: false } || parse.GetResult(CaptionAuxOption) is { Implicit: false })
+                throw new UsageException("--train-text-encoder, --text-encoder-only, --filler-tokens and --caption-aux go with --model");
             var options = shared.Read(parse);
             string? conditioner = parse.GetValue(ConditionerOption);
             var request = new TrainRequest
@@ -61,6 +72,46 @@ public static class TrainCommand
             return TrainingReport.Write(context, outcome, request.OutputDir, TeacherTraining.WeightsFile, parse.GetValue(shared.Json));
         }));
         return command;
+    }
+
+    private static int RunPipeline(CliContext context, ParseResult parse, TrainingOptionSet shared, string model)
+    {
+        if (parse.GetValue(SpecOption) is not null || parse.GetValue(ConditionerOption) is not null || parse.GetValue(InitOption) is not null)
+            throw new UsageException("--model trains the folder's own U-Net and text encoder: --spec, --conditioner and --init do not apply");
+        if (shared.Schedule.All.Any(o => parse.GetResult(o) is { Implicit: false }))
+            throw new UsageException("--model takes the noise schedule from the folder's scheduler config; drop --schedule, --beta-start, --beta-end and --train-steps");
+        bool only = parse.GetValue(TextEncoderOnlyOption);
+        bool textEncoder = parse.GetValue(TrainTextEncoderOption) || only;
+        int fillers = parse.GetValue(FillerTokensOption);
+        if (fillers < 0) throw new OptionValueException($"--filler-tokens must be >= 0, got {fillers}");
+        if (fillers > 0 && !textEncoder) throw new UsageException("--filler-tokens needs --train-text-encoder or --text-encoder-only");
+        if (!only && parse.GetResult(CaptionLossOption) is { Implicit: false }) throw new UsageException("--caption-loss goes with --text-encoder-only");
+        var loss = parse.GetValue(CaptionLossOption) switch
+        {
+            "contrastive" => CaptionLoss.Contrastive,
+            "latent" => CaptionLoss.Latent,
+            var other => throw new OptionValueException($"--caption-loss '{other}': expected contrastive or latent"),
+        };
+        double aux = parse.GetValue(CaptionAuxOption);
+        if (!(aux >= 0)) throw new OptionValueException($"--caption-aux must be >= 0, got {aux}");
+        if (aux > 0 && (!textEncoder || only)) throw new UsageException("--caption-aux needs --train-text-encoder (--text-encoder-only trains on that loss alone)");
+        var request = new PipelineTrainRequest
+        {
+            ModelDir = model,
+            DataPath = parse.GetValue(shared.Data)!.FullName,
+            Options = shared.Read(parse),
+            TrainTextEncoder = textEncoder,
+            TextEncoderOnly = only,
+            CaptionLoss = loss,
+            FillerTokens = fillers,
+            CaptionAuxWeight = aux,
+            OutputDir = parse.GetValue(shared.Output)!.FullName,
+            Resume = parse.GetValue(shared.Resume),
+        };
+        using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
+        var outcome = TrainingProgressView.Run(context.Error, "train", parse.GetValue(shared.LogEvery),
+            (progress, log) => PipelineTraining.Run(request, signal.Token, progress, log));
+        return TrainingReport.Write(context, outcome, request.OutputDir, PipelineTraining.PipelineFolderName, parse.GetValue(shared.Json));
     }
 }
 

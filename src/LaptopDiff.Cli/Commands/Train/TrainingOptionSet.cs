@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Training;
@@ -30,12 +31,17 @@ internal sealed class TrainingOptionSet
     public readonly Option<int> LogEvery = new("--log-every") { Description = "Without a terminal: a progress line every this many steps (log.jsonl has every step)", DefaultValueFactory = _ => 10 };
     public readonly JsonOption Json = CommonOptions.Json("status, step, checkpoint, weights, log, steps_per_second, final terms");
 
-    public void AddTo(Command command)
+    /// <param name="diffusion">False for a run that trains no denoiser (e.g. a VAE): without --data, --cfg-dropout and the noise schedule.</param>
+    public void AddTo(Command command, bool diffusion = true)
     {
+        Option[] diffusionOnly = [Data, Dropout, .. Schedule.All];
         foreach (var o in (Option[])[Data, Output, Steps, Batch, Accumulation, LearningRate, Warmup, Decay, WeightDecay, Clip, Ema, Dropout,
                      Seed, CheckpointEvery, Keep, Resume, Threads, Device, .. Schedule.All, LogEvery, Json])
-            command.Options.Add(o);
+            if (diffusion || !diffusionOnly.Contains(o)) command.Options.Add(o);
+        _diffusion = diffusion;
     }
+
+    private bool _diffusion = true;
 
     /// <summary>The options; out-of-range values are usage errors naming the value.</summary>
     public TrainingOptions Read(ParseResult parse)
@@ -57,11 +63,11 @@ internal sealed class TrainingOptionSet
             WeightDecay = parse.GetValue(WeightDecay),
             GradientClip = parse.GetValue(Clip),
             EmaDecay = parse.GetValue(Ema),
-            ConditioningDropout = parse.GetValue(Dropout),
+            ConditioningDropout = _diffusion ? parse.GetValue(Dropout) : 0,
             Seed = parse.GetValue(Seed),
             CheckpointEvery = parse.GetValue(CheckpointEvery),
             KeepCheckpoints = parse.GetValue(Keep),
-            Schedule = Schedule.Read(parse),
+            Schedule = _diffusion ? Schedule.Read(parse) : NoiseSchedule.StableDiffusion,
         }.Validate());
     }
 }

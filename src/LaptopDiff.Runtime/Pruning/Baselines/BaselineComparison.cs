@@ -18,12 +18,14 @@ public sealed record ComparisonRequest
     public bool MethodsExplicit { get; init; }
     /// <summary>Seed of the random baseline's order.</summary>
     public long Seed { get; init; }
+    /// <summary>Pruned students made elsewhere (e.g. under another budget), by row name: the units each removes, measured like the methods.</summary>
+    public IReadOnlyList<(string Name, IReadOnlyList<string> Removed)> Students { get; init; } = [];
 }
 
 /// <summary>
 /// Every method at one ratio, measured the same way (<see cref="OneShotLoss"/>): LAPTOP's exact knapsack over
 /// the output-loss criterion, the handcrafted presets (at their own fixed ratio), random and magnitude (at the
-/// target ratio). Selections are all made before the first forward, so a bad request fails fast.
+/// target ratio), and any students made elsewhere. Selections are all made before the first forward, so a bad request fails fast.
 /// </summary>
 public static class BaselineComparison
 {
@@ -34,6 +36,12 @@ public static class BaselineComparison
         var layout = request.Teacher.Layout;
         RandomSelection.Required(layout, request.Ratio);   // one ratio check (LD0016) for every method
         var rows = request.Methods.Distinct().Select(m => Select(m, request, layout)).ToList();
+        foreach (var (name, removed) in request.Students)
+        {
+            if (rows.Any(r => r.Method == name))
+                throw new InputException($"student '{name}' has the name of a method; give it another");
+            rows.Add(new ComparisonRow(name, PrunedSelection.FromUnits(name, layout, removed, Predicted(request.Criterion, removed)), null, null));
+        }
         var skipped = rows.FirstOrDefault(r => r.SkipReason != null);
         if (request.MethodsExplicit && skipped != null)
             throw new InputException($"method {skipped.Method} does not apply to {layout.Spec.Name}: {skipped.SkipReason}");
@@ -46,6 +54,13 @@ public static class BaselineComparison
             progress?.Invoke($"{rows[i].Method}: {selection.Removed.Count} units, ratio {selection.AchievedRatio:0.0000}, loss {rows[i].Loss!.Mean:G4}");
         }
         return rows;
+    }
+
+    /// <summary>The criterion's sum over <paramref name="removed"/>: what the knapsack would predict for that set.</summary>
+    private static double? Predicted(CriterionFile criterion, IReadOnlyList<string> removed)
+    {
+        var losses = criterion.Units.ToDictionary(u => u.Id, u => u.Loss, StringComparer.Ordinal);
+        return removed.All(losses.ContainsKey) ? removed.Sum(u => losses[u]) : null;
     }
 
     private static ComparisonRow Select(string method, ComparisonRequest request, UNetLayout layout)
