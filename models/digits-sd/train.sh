@@ -47,7 +47,11 @@ stage unet "$RUN/unet/pipeline" \
   laptop_diff train --model "$RUN/text-encoder/pipeline" --data "$RUN/shards" --output "$RUN/unet" \
     --steps 1200 --batch 32 --lr 1.5e-3 --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
     --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/unet")
+stage unet-finetune "$RUN/unet-finetune/pipeline" \
+  laptop_diff train --model "$RUN/unet/pipeline" --data "$RUN/shards" --output "$RUN/unet-finetune" \
+    --steps 600 --batch 32 --lr 5e-4 --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
+    --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/unet-finetune")
 stage eval "$RUN/eval.json" \
-  sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/unet/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
+  sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/unet-finetune/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
     --grid '$RUN/samples.png' --heldout-grid '$RUN/samples-heldout.png' --threads $THREADS --json > '$RUN/eval.json.tmp' && mv '$RUN/eval.json.tmp' '$RUN/eval.json'"
 cat "$RUN/timing.log"
