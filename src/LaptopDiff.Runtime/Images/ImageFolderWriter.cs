@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Weights;
 
 namespace LaptopDiff.Runtime.Images;
 
@@ -15,14 +15,7 @@ public static class ImageFolderWriter
 {
     public static void Write(string directory, IEnumerable<CaptionedImage> images)
     {
-        var target = Path.GetFullPath(directory);
-        if (Directory.Exists(target) || File.Exists(target))
-            throw new InputException($"'{target}' already exists; remove it or choose another output folder");
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicFolder.Write(directory, temp =>
         {
             using (var metadata = new StreamWriter(Path.Combine(temp, ImageFolder.MetadataFile)))
             {
@@ -40,13 +33,6 @@ public static class ImageFolderWriter
                     }));
                 }
             }
-            Directory.Move(temp, target);
-        }
-        catch
-        {
-            try { Directory.Delete(temp, recursive: true); }
-            catch (IOException) { /* keep the original error */ }
-            throw;
-        }
+        });
     }
 }

@@ -45,9 +45,7 @@ public static class DatasetWriter
     {
         if (request.ShardSamples < 1 || request.Batch < 1)
             throw new ArgumentException($"shard size and batch must be at least 1, got {request.ShardSamples} and {request.Batch}");
-        var target = Path.GetFullPath(request.OutputDir);
-        if (Directory.Exists(target) || File.Exists(target))
-            throw new InputException($"'{target}' already exists; remove it or choose another output folder");
+        var target = AtomicFolder.RequireNew(request.OutputDir);
         var folder = PipelineFolder.Open(request.ModelDir);
         if (folder.Kind != PipelineKind.StableDiffusion)
             throw new InputException($"'{folder.Directory}' is a {folder.ClassName}; datasets are made from StableDiffusionPipeline folders only, so far");
@@ -59,11 +57,7 @@ public static class DatasetWriter
         log?.Invoke($"{images.Entries.Count} images in {images.Directory} (captions from {images.CaptionSource}) -> {size}x{size} -> " +
                     $"latents [{vae.Config.LatentChannels},{size / vae.Config.DownscaleFactor},{size / vae.Config.DownscaleFactor}] and states of {encoder.Config.HiddenSize}");
 
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        return AtomicFolder.Write(target, temp =>
         {
             var (emptyIds, negative) = Encode(tokenizer, encoder, [""]);
             using var _ = emptyIds;
@@ -102,15 +96,8 @@ public static class DatasetWriter
                 ["skipped"] = skipped.Select(s => new { file = s.RelativePath, reason = s.Reason }).ToList(),
             };
             AtomicFile.WriteText(Path.Combine(temp, ReportFile), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            Directory.Move(temp, target);
             return new DatasetReport(samples, skipped, shards.Select(s => Path.Combine(target, s)).ToList());
-        }
-        catch
-        {
-            try { Directory.Delete(temp, recursive: true); }
-            catch (IOException) { /* keep the original error */ }
-            throw;
-        }
+        });
     }
 
     /// <summary>Padded token ids [B,T] and the text encoder's last hidden states [B,T,D] of some prompts (no gradients).</summary>

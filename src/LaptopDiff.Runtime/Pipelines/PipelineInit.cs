@@ -34,14 +34,7 @@ public static class PipelineInit
         foreach (var name in request.From.Keys)
             if (!structure.Components.Any(c => c.Name == name && c.IsModel))
                 throw new InputException($"'{name}' is not a model component of '{structure.Directory}' (its models: {string.Join(", ", structure.Components.Where(c => c.IsModel).Select(c => c.Name))})");
-        var target = Path.GetFullPath(request.OutputDir);
-        if (Directory.Exists(target) || File.Exists(target))
-            throw new InputException($"'{target}' already exists; remove it or choose another output folder");
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicFolder.Write(request.OutputDir, temp =>
         {
             File.Copy(structure.ModelIndexPath, Path.Combine(temp, Path.GetFileName(structure.ModelIndexPath)));
             foreach (var component in structure.Components)
@@ -61,14 +54,7 @@ public static class PipelineInit
                 else CopyFiles(component.Folder, dir);
             }
             PipelineFolder.Open(temp);                 // what was written opens as a pipeline
-            Directory.Move(temp, target);
-        }
-        catch
-        {
-            try { Directory.Delete(temp, recursive: true); }
-            catch (IOException) { /* keep the original error */ }
-            throw;
-        }
+        });
     }
 
     private static long WriteSeeded(PipelineComponent component, string dir, long seed)

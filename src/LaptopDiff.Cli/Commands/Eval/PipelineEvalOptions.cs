@@ -17,7 +17,7 @@ namespace LaptopDiff.Cli.Commands.Eval;
 /// </summary>
 internal sealed class PipelineEvalOptions
 {
-    public readonly Option<DirectoryInfo?> Model = CommonOptions.Model(CommonOptions.PipelineFolderDescription + ": evaluate this pipeline (the digits options then do not apply)", required: false);
+    public readonly Option<DirectoryInfo> Model = CommonOptions.Model(CommonOptions.PipelineFolderDescription + ": evaluate this pipeline (the digits options then do not apply)", required: false);
     public readonly Option<FileInfo?> UNetSpec = new("--unet-spec") { Description = "With --model: a student U-Net spec (base: the folder's unet/config.json) evaluated in place of the folder's U-Net, which becomes the teacher" };
     public readonly Option<FileInfo?> UNetWeights = new("--unet-weights") { Description = "With --unet-spec: the student's weights" };
     public readonly PromptInputs Prompts = new();
