@@ -1,3 +1,4 @@
+using LaptopDiff.Digits.Evaluation;
 using System.CommandLine;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Evaluation;

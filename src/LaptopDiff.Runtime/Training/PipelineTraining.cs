@@ -32,6 +32,8 @@ public sealed record PipelineTrainRequest
     public double CaptionAuxWeight { get; init; }
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
+    /// <summary>What to log about a trained text encoder once the run ends (e.g. how well it separates the captions it was trained on); null: nothing.</summary>
+    public Func<ClipTextModel, ClipTokenizer, string>? DescribeTextEncoder { get; init; }
 }
 
 /// <summary>How a text encoder trained alone learns from captions and clean latents (<see cref="CaptionLatentObjective"/>).</summary>
@@ -119,7 +121,7 @@ public static class PipelineTraining
         {
             foreach (var (prefix, module) in objective.Trained) ema?.CopyTo(module, prefix);   // the head is not shipped
             WritePipeline(folder, unet, trainTextEncoder ? textEncoder : null, Path.Combine(request.OutputDir, PipelineFolderName), identity);
-            if (trainTextEncoder) log?.Invoke($"text encoder: {CaptionStateProbe.Measure(textEncoder, tokenizer)}");
+            if (trainTextEncoder && request.DescribeTextEncoder is { } describe) log?.Invoke($"text encoder: {describe(textEncoder, tokenizer)}");
             var logPath = Path.Combine(request.OutputDir, TrainingLog.FileName);
             AtomicFile.Write(Path.Combine(request.OutputDir, LossCurvePlot.FileName),
                 s => s.Write(LossCurvePlot.RenderPng(TrainingLog.Read(logPath),

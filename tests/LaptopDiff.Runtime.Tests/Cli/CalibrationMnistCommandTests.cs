@@ -1,6 +1,6 @@
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Specs;
 
 namespace LaptopDiff.Runtime.Tests.Cli;

@@ -1,6 +1,7 @@
+using LaptopDiff.Digits.Evaluation;
 using System.Text.Json;
 using LaptopDiff.Runtime.Conditioning;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Weights;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using LaptopDiff.Runtime.Clip;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Images;
 using LaptopDiff.Runtime.Tests.Weights;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Images;
 using LaptopDiff.Runtime.Tests.Weights;
 

@@ -1,4 +1,5 @@
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits.Evaluation;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Tests.Weights;
 using LaptopDiff.Runtime.Weights;

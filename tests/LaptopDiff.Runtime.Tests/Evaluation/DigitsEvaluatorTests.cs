@@ -1,5 +1,6 @@
+using LaptopDiff.Digits.Evaluation;
 using LaptopDiff.Runtime.Conditioning;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Sampling;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits.Evaluation;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

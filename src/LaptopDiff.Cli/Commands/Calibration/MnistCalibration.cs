@@ -1,5 +1,5 @@
 using LaptopDiff.Runtime.Calibration;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Spec;
 

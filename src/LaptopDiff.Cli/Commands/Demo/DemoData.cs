@@ -1,5 +1,5 @@
 using LaptopDiff.Cli.IO;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 
 namespace LaptopDiff.Cli.Commands.Demo;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 
 namespace LaptopDiff.Cli.Commands.Digits;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
 using LaptopDiff.Runtime.Conditioning;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Schedulers;
 using LaptopDiff.Runtime.Specs;
 using LaptopDiff.Runtime.Training;

@@ -1,9 +1,10 @@
+using LaptopDiff.Digits.Evaluation;
 using System.CommandLine;
 using System.Text.Json;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Conditioning;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Sampling;
 using static TorchSharp.torch;

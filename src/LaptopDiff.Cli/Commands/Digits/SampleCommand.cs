@@ -1,8 +1,9 @@
+using LaptopDiff.Digits.Evaluation;
 using System.CommandLine;
 using System.Diagnostics;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Sampling;
 using static TorchSharp.torch;

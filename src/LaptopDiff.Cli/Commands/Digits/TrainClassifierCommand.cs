@@ -1,10 +1,11 @@
+using LaptopDiff.Digits.Evaluation;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime.Calibration;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using static TorchSharp.torch;
 

@@ -1,9 +1,10 @@
+using LaptopDiff.Digits.Evaluation;
 using System.CommandLine;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
 using System.Text.Json;
 using LaptopDiff.Cli.Commands.Digits;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Pipelines;
 using LaptopDiff.Runtime.Sampling;

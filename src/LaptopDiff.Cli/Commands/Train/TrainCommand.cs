@@ -1,3 +1,4 @@
+using LaptopDiff.Digits.Evaluation;
 using System.CommandLine;
 using System.Text.Json;
 using LaptopDiff.Cli.Help;
@@ -107,6 +108,7 @@ public static class TrainCommand
             CaptionAuxWeight = aux,
             OutputDir = parse.GetValue(shared.Output)!.FullName,
             Resume = parse.GetValue(shared.Resume),
+            DescribeTextEncoder = (encoder, tokenizer) => CaptionStateProbe.Measure(encoder, tokenizer).ToString(),
         };
         using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));
         var outcome = TrainingProgressView.Run(context.Error, "train", parse.GetValue(shared.LogEvery),

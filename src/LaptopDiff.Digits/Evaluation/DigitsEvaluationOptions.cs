@@ -1,8 +1,9 @@
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Evaluation;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Schedulers;
 
-namespace LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>Fixed counts and seeds, so numbers are comparable between runs and models.</summary>
 public sealed record DigitsEvaluationOptions
@@ -24,6 +25,6 @@ public sealed record DigitsEvaluationOptions
         if (Batch < 1) throw new SettingException(nameof(Batch), Batch, "must be at least 1");
         if (MseSamples < 2) throw new SettingException(nameof(MseSamples), MseSamples, "must be at least 2");
         if (!(GuidanceScale >= 0)) throw new SettingException(nameof(GuidanceScale), GuidanceScale, "must be >= 0");
-        _ = new Sampling.DdimSampler(Schedule, Steps);
+        _ = new LaptopDiff.Runtime.Sampling.DdimSampler(Schedule, Steps);
     }
 }

@@ -1,4 +1,5 @@
-namespace LaptopDiff.Runtime.Digits;
+using LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits;
 
 /// <summary>The two fixed, disjoint parts of <c>models/digits/mnist.safetensors</c>.</summary>
 public enum MnistSplit

@@ -1,8 +1,9 @@
+using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Clip;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>
 /// How well a text encoder's states tell digits apart, before any image is drawn. Every caption (template x digit x

@@ -1,13 +1,14 @@
+using LaptopDiff.Runtime.Evaluation;
 using System.Diagnostics;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Sampling;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>
 /// Evaluates class-conditional digit models against one fixed reference: the classifier, the held-out digits and

@@ -1,7 +1,8 @@
+using LaptopDiff.Runtime.Evaluation;
 using System.Globalization;
 using LaptopDiff.Runtime.Images;
 
-namespace LaptopDiff.Runtime.Digits;
+namespace LaptopDiff.Digits;
 
 /// <summary>
 /// Writes an MNIST split as an <see cref="ImageFolder"/> for text-to-image training: 32x32 RGB PNGs (the 28x28 digit

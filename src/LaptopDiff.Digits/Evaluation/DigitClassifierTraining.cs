@@ -1,7 +1,8 @@
+using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Randomness;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>Options of <see cref="DigitClassifierTraining.Train"/>.</summary>
 public sealed record DigitClassifierOptions
@@ -27,7 +28,7 @@ public static class DigitClassifierTraining
     {
         if (options.Epochs < 1 || options.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
         var model = new DigitClassifier();
-        Training.SeededInitialization.Apply(model, options.Seed);
+        LaptopDiff.Runtime.Training.SeededInitialization.Apply(model, options.Seed);
         var optimizer = optim.Adam(model.parameters(), options.LearningRate);
         int n = (int)images.shape[0];
         int batches = (n + options.BatchSize - 1) / options.BatchSize;

@@ -1,4 +1,5 @@
-namespace LaptopDiff.Runtime.Evaluation;
+using LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>
 /// One model's figures. Class alignment: classifier accuracy on samples generated per class; Frechet distance:

@@ -1,9 +1,10 @@
+using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Weights;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>
 /// The evaluation's digit classifier (the analogue of CLIP for class alignment, and of Inception for the Frechet

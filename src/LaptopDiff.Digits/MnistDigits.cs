@@ -1,9 +1,10 @@
+using LaptopDiff.Runtime.Evaluation;
 using System.Globalization;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Weights;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Runtime.Digits;
+namespace LaptopDiff.Digits;
 
 /// <summary>
 /// One split of the shipped MNIST file (<c>models/digits/mnist.safetensors</c>, made by
@@ -88,7 +89,7 @@ public sealed class MnistDigits : IDisposable
         {
             [CalibrationFormat.FormatKey] = CalibrationFormat.Version,
             [CalibrationFormat.SourceKey] = Source,
-            [CalibrationFormat.ToolKey] = "LaptopDiff.Runtime.Digits.MnistDigits",
+            [CalibrationFormat.ToolKey] = "LaptopDiff.Digits.MnistDigits",
             ["samples"] = Count.ToString(CultureInfo.InvariantCulture),
         };
         SafetensorsFile.Save(path, [new(CalibrationFormat.Latents, latents), new(CalibrationFormat.Labels, Labels)], metadata);

@@ -1,7 +1,8 @@
+using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Randomness;
 using LaptopDiff.Runtime.Calibration;
 
-namespace LaptopDiff.Runtime.Digits;
+namespace LaptopDiff.Digits;
 
 /// <summary>Which caption templates: those the text-to-image digits model is trained on, or the held-out ones.</summary>
 public enum CaptionSet

@@ -1,6 +1,7 @@
+using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Schedulers;
 
-namespace LaptopDiff.Runtime.Digits;
+namespace LaptopDiff.Digits;
 
 /// <summary>Settings every digits run shares (models/digits/README.md says why).</summary>
 public static class DigitsModel

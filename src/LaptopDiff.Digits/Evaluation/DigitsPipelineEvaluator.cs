@@ -1,10 +1,11 @@
+using LaptopDiff.Runtime.Evaluation;
 using System.Diagnostics;
-using LaptopDiff.Runtime.Digits;
+using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Sampling;
 using LaptopDiff.Runtime.Vae;
 using static TorchSharp.torch;
 
-namespace LaptopDiff.Runtime.Evaluation;
+namespace LaptopDiff.Digits.Evaluation;
 
 /// <summary>
 /// One caption set's figures for a text-to-image digits pipeline, and the prompts behind them. Against a teacher, also
