@@ -22,7 +22,7 @@ public static class DemoPipeline
             calibration = p.Data("calibration.safetensors"), heldOut = p.Data("heldout.safetensors"), costs = p.Pruning("costs.json");
         DemoStage Calibration(string name, string title, string output, int samples, long seed) => DemoStage.Command(name, title,
             ["calibration", .. model, "--prompts", prompts, "--samples", N(samples), "--steps", N(s.SamplingSteps), "--guidance", I(s.GuidanceScale),
-             "--seed", N(seed), "--output", output, .. t], output);
+             "--seed", N(seed), "--batch", "64", "--output", output, .. t], output);
         DemoStage Prune(string name, string title, string file, string[] how) => DemoStage.Command(name, title,
             ["prune", .. model, .. how, "--output", p.Pruning(file + ".unet.yaml"), "--student-weights", p.Pruning(file + ".safetensors"), "--json"],
             p.Pruning(file + ".unet.yaml"), p.Pruning(file + ".safetensors"));
