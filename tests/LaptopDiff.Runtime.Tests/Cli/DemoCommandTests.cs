@@ -48,17 +48,40 @@ public class DemoCommandTests
         Assert.Contains("laptop-diff sweep --model", commands);
         Assert.Contains("laptop-diff prune --model", commands);
         Assert.Contains("--budget latency", commands);
+        // the quick run's seed study: the LAPTOP student distilled both ways at seeds 0 and 1, each seed's figures
+        // the evaluation files', the difference their paired mean
+        var study = results["seed_study"]!;
+        Assert.Equal(new long[] { 0, 1 }, study["seeds"]!.AsArray().Select(seed => (long)seed!));
+        Assert.Contains("--seed 1", commands);
+        foreach (var key in new[] { "class_alignment", "heldout_alignment", "frechet_distance", "teacher_mse" })
+        {
+            var metric = study["metrics"]![key]!;
+            var normalized = metric["normalized"]!.AsArray().Select(v => (double)v!).ToList();
+            var vanilla = metric["vanilla"]!.AsArray().Select(v => (double)v!).ToList();
+            Assert.Equal((double)methods["laptop-normalized"]!["eval"]![key]!["value"]!, normalized[0]);
+            Assert.Equal(EvalValue(temp.Path, "laptop-vanilla-seed1", key), vanilla[1]);
+            Assert.Equal(((normalized[0] - vanilla[0]) + (normalized[1] - vanilla[1])) / 2, (double)metric["difference"]!["value"]!, 12);
+        }
+        Assert.Contains("Normalized against vanilla KD", File.ReadAllText(temp.File("results.md")));
 
         var resumed = CliRunner.Run("demo", "--quick", "--models", Models, "--output", temp.Path, "--threads", "2");
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         var stageLines = resumed.Out.Split('\n').Where(l => l.StartsWith("[demo ")).ToList();
-        Assert.Equal(methods.Count * 2 + 14, stageLines.Count);
+        Assert.Equal(methods.Count * 2 + 14 + 4, stageLines.Count);   // + the seed study's two distillations and evaluations
         Assert.All(stageLines, l => Assert.EndsWith("skipped", l.TrimEnd()));
         var again = JsonNode.Parse(File.ReadAllText(temp.File("results.json")))!;
         Assert.Equal(methods.ToJsonString(), again["methods"]!.ToJsonString());
         // every stage's time survives the resume
         Assert.Equal(stageLines.Count, again["elapsed_s"]!.AsObject().Count);
         Assert.Equal(results["elapsed_s"]!.ToJsonString(), again["elapsed_s"]!.ToJsonString());
+    }
+
+    /// <summary>The training-style caption figure <paramref name="key"/> of an eval-digits --json file, by the demo's names.</summary>
+    private static double EvalValue(string runDir, string id, string key)
+    {
+        var captions = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "eval", id + ".json")))![key.StartsWith("heldout_") ? "heldout_captions" : "training_captions"]!;
+        string name = key switch { "class_alignment" or "heldout_alignment" => "alignment", _ => key };
+        return (double)captions[name]!["value"]!;
     }
 
     [Fact]

@@ -7,8 +7,9 @@ namespace LaptopDiff.Cli.Commands.Demo;
 /// the same code a Stable Diffusion folder takes: calibration from training-style prompts along the teacher's own
 /// trajectories, the sweep, additivity, the pruned students (LAPTOP knapsack over parameters and over the profiled
 /// latency, the BK-SDM-Small preset, random) with their one-shot losses, captioned MNIST images encoded into shards,
-/// distillation of each student on the same budget (streamed, with caption dropout), and the digit classifier's
-/// evaluation of the teacher and of every student against it.
+/// distillation of each student on the same budget (streamed, with caption dropout), the digit classifier's
+/// evaluation of the teacher and of every student against it, and the LAPTOP student's normalized and vanilla
+/// distillations again at further seeds (<see cref="DemoSeedStudy"/>).
 /// </summary>
 public static class DemoPipeline
 {
@@ -60,23 +61,39 @@ public static class DemoPipeline
                 p.Pruning("compare.json")) with { StdoutFile = p.Pruning("compare.json") },
         };
         foreach (var m in DemoMethod.All)
-        {
-            string pruned = DemoMethod.PrunedName(m.Pruning);
-            // a killed distillation continues from its last checkpoint
-            string[] resume = Directory.Exists(Path.Combine(p.Student(m.Id), "checkpoints")) ? ["--resume"] : [];
-            stages.Add(DemoStage.Command($"distill-{m.Id}", $"distill: {m.Label}, {N(s.DistillSteps)} steps",
-                ["distill", .. model, "--student-spec", p.Pruning(pruned + ".unet.yaml"), "--student-weights", p.Pruning(pruned + ".safetensors"),
-                 "--feature-loss", m.FeatureLoss, "--data", shards, "--cfg-dropout", I(s.CaptionDropout), "--output", p.Student(m.Id), "--steps", N(s.DistillSteps),
-                 "--batch", N(s.DistillBatch), "--lr", I(s.DistillLearningRate), "--warmup", N(Math.Min(20, s.DistillSteps / 10)),
-                 "--checkpoint-every", N(Math.Max(1, s.DistillSteps / 3)), "--seed", N(s.Seed), "--log-every", "25", .. resume, .. t],
-                Path.Combine(p.Student(m.Id), "student.safetensors")));
-        }
+            stages.Add(DistillStage(s, p, t, m, m.Id, s.Seed));
         stages.Add(EvalStage(s, p, t, "teacher", "the teacher", []));
         foreach (var m in DemoMethod.All)
-            stages.Add(EvalStage(s, p, t, m.Id, m.Label + ", against the teacher in the same run",
-                ["--unet-spec", p.PrunedSpec(m), "--unet-weights", Path.Combine(p.Student(m.Id), "student.safetensors")]));
+            stages.Add(StudentEvalStage(s, p, t, m, m.Id, m.Label));
+        foreach (var seed in DemoSeedStudy.ExtraSeeds(s))
+            foreach (var m in new[] { DemoSeedStudy.Normalized, DemoSeedStudy.Vanilla })
+            {
+                string id = DemoSeedStudy.Id(s, m, seed);
+                stages.Add(DistillStage(s, p, t, m, id, seed));
+                stages.Add(StudentEvalStage(s, p, t, m, id, $"{m.Label}, seed {N(seed)}"));
+            }
         return stages;
     }
+
+    private static DemoStage DistillStage(DemoSettings s, DemoPaths p, string[] threads, DemoMethod m, string id, long seed)
+    {
+        string I(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        string N(long v) => v.ToString(CultureInfo.InvariantCulture);
+        string pruned = DemoMethod.PrunedName(m.Pruning);
+        // a killed distillation continues from its last checkpoint
+        string[] resume = Directory.Exists(Path.Combine(p.Student(id), "checkpoints")) ? ["--resume"] : [];
+        string seedNote = seed == s.Seed ? "" : $", seed {N(seed)}";
+        return DemoStage.Command($"distill-{id}", $"distill: {m.Label}{seedNote}, {N(s.DistillSteps)} steps",
+            ["distill", "--model", p.Model, "--student-spec", p.Pruning(pruned + ".unet.yaml"), "--student-weights", p.Pruning(pruned + ".safetensors"),
+             "--feature-loss", m.FeatureLoss, "--data", p.Data("shards"), "--cfg-dropout", I(s.CaptionDropout), "--output", p.Student(id), "--steps", N(s.DistillSteps),
+             "--batch", N(s.DistillBatch), "--lr", I(s.DistillLearningRate), "--warmup", N(Math.Min(20, s.DistillSteps / 10)),
+             "--checkpoint-every", N(Math.Max(1, s.DistillSteps / 3)), "--seed", N(seed), "--log-every", "25", .. resume, .. threads],
+            Path.Combine(p.Student(id), "student.safetensors"));
+    }
+
+    private static DemoStage StudentEvalStage(DemoSettings s, DemoPaths p, string[] threads, DemoMethod m, string id, string label) =>
+        EvalStage(s, p, threads, id, label + ", against the teacher in the same run",
+            ["--unet-spec", p.PrunedSpec(m), "--unet-weights", Path.Combine(p.Student(id), "student.safetensors")]);
 
     private static DemoStage EvalStage(DemoSettings s, DemoPaths p, string[] threads, string id, string label, string[] student)
     {

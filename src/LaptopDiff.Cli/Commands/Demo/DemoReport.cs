@@ -51,6 +51,7 @@ public static class DemoReport
                 ["decline"] = Decline(teacherEval, eval),
             };
         }
+        var seedStudy = DemoSeedStudy.Summarize(settings, id => Eval(Read(paths.Eval(id))));
         DistillationPlots.Write(paths.RunDir, [("normalized", logs["laptop-normalized"]), ("vanilla", logs["laptop-vanilla"])], stages);
 
         var results = new JsonObject
@@ -62,16 +63,17 @@ public static class DemoReport
             ["methods"] = methods,
             ["one_shot"] = compare.DeepClone(),
             ["additivity"] = additivity.DeepClone(),
+            ["seed_study"] = seedStudy,
             ["elapsed_s"] = new JsonObject(elapsedSeconds.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)Math.Round(e.Value, 1)))),
         };
         TextOutputs.Write(paths.Run("results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity, elapsedSeconds);
+        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity, seedStudy, elapsedSeconds);
         TextOutputs.Write(paths.Run("results.md"), markdown);
         return paths.Run("results.md");
     }
 
     private static string Markdown(DemoSettings s, long teacherParams, JsonObject teacher, JsonObject methods, JsonObject additivity,
-        IReadOnlyDictionary<string, double> elapsedSeconds)
+        JsonObject? seedStudy, IReadOnlyDictionary<string, double> elapsedSeconds)
     {
         var b = new StringBuilder();
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
@@ -112,11 +114,36 @@ public static class DemoReport
                      string.Join(", ", methods.Select(m => $"{m.Key} {F((double?)m.Value!["distill_feature_imbalance"] ?? double.NaN, "0.0")}x / " +
                                                             $"{F((double?)m.Value!["distill_relative_imbalance"] ?? double.NaN, "0.0")}x")) + ".");
         b.AppendLine();
+        if (seedStudy != null) b.Append(SeedStudyMarkdown(seedStudy));
         b.AppendLine("Sample grids: `samples/<model>.png`. Every step's command: `commands.sh`.");
         double StageSeconds(string prefix) => elapsedSeconds.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value);
         b.AppendLine();
         b.AppendLine($"Time: {F(elapsedSeconds.Values.Sum() / 60, "0.0")} min over all stages (sweep {F(StageSeconds("sweep"), "0")} s, additivity {F(StageSeconds("additivity"), "0")} s, " +
                      $"distillation {F(StageSeconds("distill"), "0")} s, evaluation {F(StageSeconds("eval"), "0")} s).");
+        return b.ToString();
+    }
+
+    private static string SeedStudyMarkdown(JsonObject study)
+    {
+        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        var seeds = study["seeds"]!.AsArray().Select(seed => (long)seed!).ToList();
+        var b = new StringBuilder();
+        b.AppendLine($"Normalized against vanilla KD on the same LAPTOP student, distilled with {seeds.Count} seeds ({string.Join(", ", seeds)}; the first is the table's run), " +
+                     "every student sampled from the same prompts and noise. Difference: mean over seeds of normalized - vanilla, with its 95% Student-t interval over seeds:");
+        b.AppendLine();
+        b.AppendLine("| metric | normalized, per seed | vanilla, per seed | difference [95% interval] | verdict |");
+        b.AppendLine("|---|---|---|---:|---|");
+        foreach (var (key, node) in study["metrics"]!.AsObject())
+        {
+            var m = node!.AsObject();
+            string format = key.Contains("alignment", StringComparison.Ordinal) ? "P1" : key == "teacher_mse" ? "0.0000" : "0.00";
+            string Values(string side) => string.Join(", ", m[side]!.AsArray().Select(v => F((double)v!, format)));
+            var d = m["difference"]!;
+            string differenceFormat = format == "P1" ? "+0.0%;-0.0%" : format == "0.00" ? "+0.00;-0.00" : "+0.0000;-0.0000";
+            b.AppendLine($"| {key} ({((bool)m["higher_is_better"]! ? "higher" : "lower")} is better) | {Values("normalized")} | {Values("vanilla")} | " +
+                         $"{F((double)d["value"]!, differenceFormat)} [{F((double)d["low"]!, differenceFormat)}, {F((double)d["high"]!, differenceFormat)}] | {m["verdict"]} |");
+        }
+        b.AppendLine();
         return b.ToString();
     }
 

@@ -26,6 +26,8 @@ public sealed record DemoSettings
     public int DistillSteps { get; init; }
     public int DistillBatch { get; init; }
     public double DistillLearningRate { get; init; } = 5e-4;
+    /// <summary>Training seeds of the normalized-against-vanilla study on the LAPTOP student (the main run's seed first; 1: no study).</summary>
+    public int StudySeeds { get; init; } = 3;
     /// <summary>Probability that a training caption is replaced by the empty prompt (keeps guidance working).</summary>
     public double CaptionDropout { get; init; } = 0.1;
     /// <summary>Samples per digit for each caption set (training-style, held-out phrasings).</summary>
@@ -43,7 +45,7 @@ public sealed record DemoSettings
     public static DemoSettings Quick { get; } = new()
     {
         Name = "quick", TrainImages = 64, ShardSize = 32, CalibrationSamples = 16, HeldOutSamples = 16, AdditivitySubsets = 3,
-        ProfileBatch = 2, ProfileRuns = 1, DistillSteps = 3, DistillBatch = 8, SamplesPerClass = 2, SamplingSteps = 4,
+        ProfileBatch = 2, ProfileRuns = 1, DistillSteps = 3, StudySeeds = 2, DistillBatch = 8, SamplesPerClass = 2, SamplingSteps = 4,
     };
 
     /// <summary>A stable text of every value: a finished stage is reused only by a run with the same fingerprint.</summary>
