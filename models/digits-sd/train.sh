@@ -51,7 +51,11 @@ stage unet-finetune "$RUN/unet-finetune/pipeline" \
   laptop_diff train --model "$RUN/unet/pipeline" --data "$RUN/shards" --output "$RUN/unet-finetune" \
     --steps 600 --batch 32 --lr 5e-4 --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 0 \
     --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/unet-finetune")
+stage unet-finetune-2 "$RUN/unet-finetune-2/pipeline" \
+  laptop_diff train --model "$RUN/unet-finetune/pipeline" --data "$RUN/shards" --output "$RUN/unet-finetune-2" \
+    --steps 1000 --batch 32 --lr 3e-4 --warmup 20 --lr-schedule cosine --ema 0.995 --cfg-dropout 0.1 --seed 1 \
+    --checkpoint-every 100 --threads "$THREADS" $(resume "$RUN/unet-finetune-2")
 stage eval "$RUN/eval.json" \
-  sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/unet-finetune/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
+  sh -c "dotnet artifacts/cli/laptop-diff.dll eval-digits --model '$RUN/unet-finetune-2/pipeline' --samples-per-class 20 --steps 25 --guidance 3 --seed 0 \
     --grid '$RUN/samples.png' --heldout-grid '$RUN/samples-heldout.png' --threads $THREADS --json > '$RUN/eval.json.tmp' && mv '$RUN/eval.json.tmp' '$RUN/eval.json'"
 cat "$RUN/timing.log"

@@ -71,7 +71,7 @@ public static class RandomPurpose
     public const ulong TrainingTimesteps = 23;
     public const ulong ConditioningDropout = 24;
     // calibration from a pipeline (Runtime/Calibration/PipelineCalibration): which prompt or image, which sampling step
-    public const ulong CalibrationOrder = 31;
+    public const ulong CalibrationOrder = 34;
     public const ulong CalibrationStep = 32;
     // text-to-image training: random filler tokens in captions; VAE training: the posterior sample's noise
     public const ulong FillerTokens = 25;
@@ -79,6 +79,6 @@ public static class RandomPurpose
     // streamed training sets (Runtime/Training/StreamedSamples): per-epoch shard order, per-epoch order within a shard
     public const ulong ShardOrder = 27;
     public const ulong ShardSampleOrder = 28;
-    // digits captions (Runtime/Digits)
-    public const ulong DigitCaptions = 33;
+    // digits captions (LaptopDiff.Digits): the value models/digits-sd's training captions were drawn with
+    public const ulong DigitCaptions = 31;
 }
