@@ -85,6 +85,17 @@ public class DemoCommandTests
     }
 
     [Fact]
+    public void ZeroStudySeedsIsAnInputErrorAndWritesNothing()
+    {
+        using var temp = new TempFolder();
+        var output = Path.Combine(temp.Path, "run");
+        var (code, _, error) = CliRunner.Run("demo", "--quick", "--models", Models, "--study-seeds", "0", "--output", output);
+        Assert.Equal(2, code);
+        Assert.Contains("--study-seeds 0", error);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public void AMissingTeacherIsAnInputErrorAndWritesNothing()
     {
         using var temp = new TempFolder();

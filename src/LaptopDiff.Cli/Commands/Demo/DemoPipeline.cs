@@ -86,7 +86,7 @@ public static class DemoPipeline
         return DemoStage.Command($"distill-{id}", $"distill: {m.Label}{seedNote}, {N(s.DistillSteps)} steps",
             ["distill", "--model", p.Model, "--student-spec", p.Pruning(pruned + ".unet.yaml"), "--student-weights", p.Pruning(pruned + ".safetensors"),
              "--feature-loss", m.FeatureLoss, "--data", p.Data("shards"), "--cfg-dropout", I(s.CaptionDropout), "--output", p.Student(id), "--steps", N(s.DistillSteps),
-             "--batch", N(s.DistillBatch), "--lr", I(s.DistillLearningRate), "--warmup", N(Math.Min(20, s.DistillSteps / 10)),
+             "--batch", N(s.DistillBatch), "--lr", I(s.DistillLearningRate), "--lr-schedule", s.DistillLearningRateSchedule, "--warmup", N(Math.Min(20, s.DistillSteps / 10)),
              "--checkpoint-every", N(Math.Max(1, s.DistillSteps / 3)), "--seed", N(seed), "--log-every", "25", .. resume, .. threads],
             Path.Combine(p.Student(id), "student.safetensors"));
     }

@@ -80,7 +80,7 @@ public static class DemoReport
         string Ci(JsonNode? e, string format) => e == null ? "-" : $"{F((double)e["value"]!, format)} [{F((double)e["low"]!, format)}, {F((double)e["high"]!, format)}]";
         b.AppendLine($"# LAPTOP-Diff on the miniature Stable Diffusion (digits): {s.Ratio:P0} of the U-Net removed ({s.Name} run)");
         b.AppendLine();
-        b.AppendLine($"Every student: {s.DistillSteps} distillation steps of batch {s.DistillBatch} on {s.TrainImages} captioned MNIST digits (caption dropout {F(s.CaptionDropout, "0.##")}). " +
+        b.AppendLine($"Every student: {s.DistillSteps} distillation steps of batch {s.DistillBatch} (lr {F(s.DistillLearningRate, "0.####")}, {s.DistillLearningRateSchedule}) on {s.TrainImages} captioned MNIST digits (caption dropout {F(s.CaptionDropout, "0.##")}). " +
                      $"Evaluation: {s.SamplesPerClass} samples per digit and caption set, DDIM {s.SamplingSteps} steps, guidance {F(s.GuidanceScale, "0.##")}, seed {s.Seed}; " +
                      "95% bootstrap intervals in brackets; decline relative to the teacher. Alignment: the digit classifier agrees with the captioned digit, " +
                      "for training-style captions and for held-out phrasings never seen in training.");
@@ -139,7 +139,8 @@ public static class DemoReport
             string format = key.Contains("alignment", StringComparison.Ordinal) ? "P1" : key == "teacher_mse" ? "0.0000" : "0.00";
             string Values(string side) => string.Join(", ", m[side]!.AsArray().Select(v => F((double)v!, format)));
             var d = m["difference"]!;
-            string differenceFormat = format == "P1" ? "+0.0%;-0.0%" : format == "0.00" ? "+0.00;-0.00" : "+0.0000;-0.0000";
+            // a third section formats what rounds to zero without a sign
+            string differenceFormat = format == "P1" ? "+0.0%;-0.0%;0.0%" : format == "0.00" ? "+0.00;-0.00;0.00" : "+0.0000;-0.0000;0.0000";
             b.AppendLine($"| {key} ({((bool)m["higher_is_better"]! ? "higher" : "lower")} is better) | {Values("normalized")} | {Values("vanilla")} | " +
                          $"{F((double)d["value"]!, differenceFormat)} [{F((double)d["low"]!, differenceFormat)}, {F((double)d["high"]!, differenceFormat)}] | {m["verdict"]} |");
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace LaptopDiff.Cli.Commands.Demo;
 
@@ -25,9 +26,15 @@ public sealed record DemoSettings
     /// <summary>Distillation steps per student (the same budget for every method).</summary>
     public int DistillSteps { get; init; }
     public int DistillBatch { get; init; }
-    public double DistillLearningRate { get; init; } = 5e-4;
-    /// <summary>Training seeds of the normalized-against-vanilla study on the LAPTOP student (the main run's seed first; 1: no study).</summary>
-    public int StudySeeds { get; init; } = 3;
+    public double DistillLearningRate { get; init; } = 1e-3;
+    /// <summary>distill's --lr-schedule after warm-up: cosine to 0 at the last step.</summary>
+    public string DistillLearningRateSchedule { get; init; } = "cosine";
+    /// <summary>
+    /// Training seeds of the normalized-against-vanilla study on the LAPTOP student (the main run's seed first; 1: no
+    /// study). Not in the fingerprint: the study only adds stages, so asking for it later reuses a finished run.
+    /// </summary>
+    [JsonIgnore]
+    public int StudySeeds { get; init; } = 1;
     /// <summary>Probability that a training caption is replaced by the empty prompt (keeps guidance working).</summary>
     public double CaptionDropout { get; init; } = 0.1;
     /// <summary>Samples per digit for each caption set (training-style, held-out phrasings).</summary>
@@ -39,7 +46,7 @@ public sealed record DemoSettings
     public static DemoSettings Default { get; } = new()
     {
         Name = "default", TrainImages = 9000, CalibrationSamples = 256, HeldOutSamples = 256, AdditivitySubsets = 20,
-        DistillSteps = 300, DistillBatch = 32, SamplesPerClass = 20,
+        DistillSteps = 700, DistillBatch = 32, SamplesPerClass = 20,
     };
 
     public static DemoSettings Quick { get; } = new()
