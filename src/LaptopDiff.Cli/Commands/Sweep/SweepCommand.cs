@@ -25,6 +25,7 @@ public static class SweepCommand
     private static readonly Option<string> ShardOption = new("--shard") { Description = "k/n: sweep only units i with i % n == k-1 (merge the n criteria with 'merge'); auto: k and n from a Slurm job array or a Kubernetes Indexed Job", DefaultValueFactory = _ => "1/1" };
     private static readonly Option<int?> ShardsOption = ShardCount();
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and every forward (on a GPU the losses are reduced there in float64, not by --kernels)");
     private static readonly Option<long> SeedOption = CommonOptions.Seed("the timesteps and noise");
     private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<bool> NaiveOption = new("--naive") { Description = "Reference strategy: one full masked forward per unit (for verification and timing)" };
@@ -56,7 +57,7 @@ public static class SweepCommand
     {
         var command = new VerbCommand("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial", Details)
         {
-            CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ShardsOption, ThreadsOption,
+            CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ShardsOption, ThreadsOption, DeviceOption,
             SeedOption, NaiveOption, KernelsOption, JsonOption,
         };
         Model.AddTo(command);
@@ -87,6 +88,7 @@ public static class SweepCommand
                 OutputPath = parse.GetValue(OutputOption)!.FullName,
                 Options = options,
                 Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
+                Device = DeviceOption.Read(parse),
             };
             var outcome = SweepProgressView.Run(context.Error, (progress, log) =>
             {
