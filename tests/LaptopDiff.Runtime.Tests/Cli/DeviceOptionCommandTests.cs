@@ -35,7 +35,7 @@ public sealed class DeviceOptionCommandTests
     public static TheoryData<string> Cases() =>
     [
         "sweep", "additivity", "compare", "calibration:model", "calibration:synthetic", "profile", "generate", "sample", "eval:digits", "eval:model",
-        "forward", "encode-prompt", "score", "dataset", "bench pipeline",
+        "forward", "encode-prompt", "score", "dataset", "bench pipeline", "train:model", "train-vae",
     ];
 
     [Theory]
@@ -88,13 +88,25 @@ public sealed class DeviceOptionCommandTests
         Assert.True(code == 0, stderr);
         var files = Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories)
             .Where(f => !f.EndsWith(".md", StringComparison.Ordinal))                          // additivity's summary prints its run time
-            .ToDictionary(f => Path.GetRelativePath(output, f), f => f.EndsWith(".json", StringComparison.Ordinal)
-                ? System.Text.Encoding.UTF8.GetBytes(WithoutTimings(File.ReadAllText(f).Replace(output, "OUT")))
-                : File.ReadAllBytes(f));
+            .ToDictionary(f => Path.GetRelativePath(output, f), f => Path.GetExtension(f) switch
+            {
+                ".json" => System.Text.Encoding.UTF8.GetBytes(WithoutTimings(File.ReadAllText(f).Replace(output, "OUT"))),
+                ".jsonl" => System.Text.Encoding.UTF8.GetBytes(string.Join("\n", File.ReadLines(f).Select(WithoutTimings))),   // a training log, a line a step
+                ".safetensors" => WithoutTimingsInHeader(File.ReadAllBytes(f)),
+                _ => File.ReadAllBytes(f),
+            });
         return new Outcome(files, WithoutTimings(stdout.Replace(output, "OUT")));
     }
 
-    private static readonly Regex TimingKey = new("(_ms$|_ms_|^ms_|seconds|elapsed|latency|share|created|total_runs)", RegexOptions.Compiled);
+    private static readonly Regex TimingKey = new("(_ms$|_ms_|^ms_|seconds|elapsed|latency|share|created|total_runs|per_second)", RegexOptions.Compiled);
+
+    /// <summary>A safetensors file with its JSON header as <see cref="WithoutTimings"/> leaves it (a checkpoint records its run time) and its data as written.</summary>
+    private static byte[] WithoutTimingsInHeader(byte[] file)
+    {
+        long length = BitConverter.ToInt64(file, 0);                                      // little-endian header size, then the header, then the data
+        var header = WithoutTimings(System.Text.Encoding.UTF8.GetString(file, 8, (int)length));
+        return [.. System.Text.Encoding.UTF8.GetBytes(header), .. file.AsSpan(8 + (int)length)];
+    }
 
     /// <summary>JSON without the keys that hold times (run times, latencies, their shares, creation stamps); other text as it is.</summary>
     private static string WithoutTimings(string text)
@@ -142,8 +154,8 @@ public sealed class DeviceOptionCommandTests
                     "--batch", "2", "--ablations-per-forward", "2"], false);
             }
             case "additivity":
-                return (o => ["additivity", "--spec", Sd15Spec, "--weights", Sd15Weights, "--criterion", Sd15Criterion, "--synthetic", "3",
-                    "--subsets", "3", "--seed", "3", "--output", Path.Combine(o, "additivity")], false);
+                return (o => ["additivity", "--spec", Sd15Spec, "--weights", Sd15Weights, "--criterion", Sd15Criterion, "--synthetic", "2",
+                    "--subsets", "2", "--seed", "3", "--output", Path.Combine(o, "additivity")], false);
             case "compare":
             {
                 var calibration = Calibration();
@@ -197,6 +209,21 @@ public sealed class DeviceOptionCommandTests
             {
                 var images = TextToImageFixtures.WriteImages(Path.Combine(inputs, "images"));
                 return (o => ["dataset", "--model", Sd15Pipe, "--images", images, "--output", Path.Combine(o, "shards"), "--batch", "2", "--json"], true);
+            }
+            case "train:model":
+            {
+                var data = Path.Combine(inputs, "data.safetensors");
+                var (code, _, stderr) = CliRunner.Run("calibration", "--spec", Path.Combine(Sd15Pipe, "unet", "config.json"), "--synthetic", "2", "--output", data);
+                Assert.True(code == 0, stderr);
+                return (o => ["train", "--model", Sd15Pipe, "--data", data, "--steps", "2", "--batch", "2", "--ema", "0.5", "--checkpoint-every", "1",
+                    "--output", Path.Combine(o, "run")], false);
+            }
+            case "train-vae":
+            {
+                var config = Vae.VaeTrainingRunTests.WriteConfig(Path.Combine(inputs, "vae.json"));
+                var images = Vae.VaeTrainingRunTests.WriteImages(Path.Combine(inputs, "images"));
+                return (o => ["train-vae", "--config", config, "--images", images, "--steps", "2", "--batch", "2", "--ema", "0.5", "--checkpoint-every", "1",
+                    "--output", Path.Combine(o, "run")], false);
             }
             case "bench pipeline":
                 return (_ => ["bench", "pipeline", "--model", Sd15Pipe, "--steps", "2", "--batch", "1", "--runs", "1", "--warmup", "0", "--json"], true);
