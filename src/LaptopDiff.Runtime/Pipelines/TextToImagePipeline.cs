@@ -54,12 +54,13 @@ public sealed class TextToImagePipeline : IDisposable
         device ??= CPU;
         if (runtime == UNetRuntime.Onnx && device.type != DeviceType.CPU)
             throw new InputException($"the ONNX Runtime U-Net runs on the CPU; {device} needs the TorchSharp U-Net.", nameof(runtime));
-        var prompts = PromptEncoder.Load(folder).MoveTo(device);
+        var prompts = PromptEncoder.Load(folder);
         UNet2DCondition? unet = null;
         OnnxUNet? onnxUNet = null;
         try
         {
             CheckFits(folder, prompts);
+            prompts.MoveTo(device);
             unet = student?.Load(folder) ?? folder.LoadUNet();
             unet.MoveTo(device);
             unet.eval();

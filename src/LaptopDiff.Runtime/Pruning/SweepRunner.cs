@@ -80,6 +80,8 @@ public static class SweepRunner
         using var kernels = hooks.Reducer == null && request.Device.type == DeviceType.CPU ? LossKernels.Select(request.Kernels) : null;
         var reducer = hooks.Reducer ?? (kernels == null ? new TorchLossReducer() : new KernelLossReducer(kernels.Kernels));
         if (kernels != null) log?.Invoke(kernels.ToString());
+        else if (hooks.Reducer == null && request.Device.type != DeviceType.CPU)
+            log?.Invoke($"the model runs on {request.Device}: losses are reduced there in float64 (the fused kernels read host memory)");
 
         using var model = new UNet2DCondition(layout);
         WeightLoader.Load(model, request.WeightsPath, strict: true);

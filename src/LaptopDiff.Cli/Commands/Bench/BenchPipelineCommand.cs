@@ -19,7 +19,7 @@ public static class BenchPipelineCommand
     private static readonly Option<int?> WidthOption = new("--width") { Description = "Image width (default as --height)" };
     private static readonly Option<double> GuidanceOption = new("--guidance") { Description = "Guidance scale (1 or less: no unconditional half)", DefaultValueFactory = _ => 7.5 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipeline (stages on a GPU are timed to their synchronisation)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipeline's models");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Measured calls (medians are reported)", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Unmeasured calls first", DefaultValueFactory = _ => 1 };
     private static readonly JsonOption JsonOption = CommonOptions.Json("per-stage ms for the batch, seconds per image, each stage's share, the U-Net batch per step");

@@ -31,7 +31,7 @@ public static class CalibrationCommand
     private static readonly Option<int> StepsOption = new("--steps") { Description = "With --model --prompts: DDIM steps of each trajectory", DefaultValueFactory = _ => 25 };
     private static readonly Option<double> GuidanceOption = new("--guidance") { Description = "With --model --prompts: classifier-free guidance scale of the trajectories", DefaultValueFactory = _ => 7.5 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipeline of --model (--synthetic and --mnist run no model: cpu only)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the models of the --model pipeline");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "With --model: samples per U-Net/VAE batch (speed and memory only)", DefaultValueFactory = _ => 4 };
     private static readonly Option<int?> SyntheticOption = new("--synthetic") { Description = "Write N seeded random samples of the spec's shapes (smoke tests, benchmarks)" };
     private static readonly Option<FileInfo?> MnistOption = new("--mnist") { Description = "Write the digits of this MNIST file (models/digits/mnist.safetensors) as latents + class labels" };
@@ -58,6 +58,7 @@ public static class CalibrationCommand
         caption is an error. The set also holds the unconditional conditioning guidance uses (the empty
         prompt, or zeros for SDXL folders that force them). sweep, additivity, compare and distill read it
         with --model DIR (or --spec DIR/unet/config.json). Written to a temporary file and renamed.
+        --device places the pipeline of --model; --synthetic and --mnist run no model and take only cpu.
         """;
 
     public static Command Create(CliContext context)

@@ -25,7 +25,7 @@ internal sealed class DigitsModelOptions
     public readonly Option<double> BetaStart = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => DigitsModel.Schedule.BetaStart };
     public readonly Option<double> BetaEnd = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => DigitsModel.Schedule.BetaEnd };
     public readonly ThreadsOption Threads = CommonOptions.Threads();
-    public readonly DeviceOption Device = CommonOptions.Device("the models, the conditioners and the sampler (the classifier stays on the CPU)");
+    public readonly DeviceOption Device = CommonOptions.Device("the models, their conditioners and the sampler");
 
     public void AddTo(Command command)
     {

@@ -20,7 +20,7 @@ public static class EncodePromptCommand
     private static readonly Option<int?> ClipSkipOption = new("--clip-skip") { Description = "diffusers' clip_skip: text encoder layers skipped from the end" };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("E.safetensors: 'prompt_embeds' [N,77,D] (the U-Net's encoder_hidden_states) and, for SDXL, 'pooled_prompt_embeds' [N,P] (its text_embeds)");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the text encoders (the file is written from the CPU)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the text encoders");
 
     private const string Details = """
         What the U-Net is conditioned on, as diffusers' encode_prompt computes it: SD, the text encoder's

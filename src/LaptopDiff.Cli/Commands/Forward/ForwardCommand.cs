@@ -19,7 +19,7 @@ public static class ForwardCommand
     private static readonly Option<FileInfo> InputsOption = new("--inputs") { Description = "sample, timestep, encoder_hidden_states [, text_embeds, time_ids] (.safetensors)", Required = true };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("Where to write tensor 'out' (float32 .safetensors)");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and its inputs (the prediction is written from the CPU)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and its inputs");
 
     private const string Details = """
         One forward pass in inference mode. INPUTS holds sample, timestep and encoder_hidden_states (plus

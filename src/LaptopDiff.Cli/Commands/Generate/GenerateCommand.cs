@@ -45,7 +45,7 @@ public static class GenerateCommand
     };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("OUT.png: the image (several prompts: a grid labelled with the prompts); OUT.safetensors: tensors 'latents' (final, as output_type=\"latent\") and 'image' [N,3,H,W] in [0,1] (output_type=\"pt\")");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the text encoders, the U-Net (with --runtime torch) and the VAE");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the text encoders, the U-Net and the VAE");
     private static readonly JsonOption JsonOption = CommonOptions.Json("what ran and the per-stage timings (text encoding, each denoising step, decoding)");
 
     private const string Details = """

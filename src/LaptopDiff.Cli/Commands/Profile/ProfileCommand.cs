@@ -23,7 +23,7 @@ public static class ProfileCommand
     private static readonly Option<int?> WidthOption = new("--width") { Description = "Latent width (default: the spec's sample_size)" };
     private static readonly Option<int> TokensOption = new("--tokens") { Description = "Text tokens in encoder_hidden_states", DefaultValueFactory = _ => 77 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and its inputs (the latencies recorded are that device's)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and its inputs");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Timed runs (medians and interquartile ranges are recorded)", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warm-up steps before timing", DefaultValueFactory = _ => 1 };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("The costs file to write (JSON, e.g. x.costs.json)");

@@ -34,7 +34,7 @@ public static class ScoreCommand
     private static readonly PromptInputs Prompts = new();
     private static readonly JsonOption JsonOption = CommonOptions.Json("scores (one per image), metric, mean");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the CLIP model (images are prepared and scores read on the CPU)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the CLIP model's towers");
 
     private const string Details = """
         Image i is scored against prompt i (--prompt values first, then --prompts); one prompt scores

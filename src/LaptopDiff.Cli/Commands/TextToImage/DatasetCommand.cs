@@ -20,7 +20,7 @@ public static class DatasetCommand
     private static readonly Option<string> NameOption = new("--name") { Description = "Shard name: NAME-00001-of-0000K.safetensors", DefaultValueFactory = _ => "data" };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Images per VAE and text-encoder forward", DefaultValueFactory = _ => 64 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the VAE and the text encoder (shards are written from the CPU)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the VAE and the text encoder");
     private static readonly JsonOption JsonOption = CommonOptions.Json("samples, skipped, shards");
 
     private const string Details = """

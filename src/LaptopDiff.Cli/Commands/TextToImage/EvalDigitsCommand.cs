@@ -31,7 +31,7 @@ public static class EvalDigitsCommand
     private static readonly Option<FileInfo?> GridOption = new("--grid") { Description = "The first 8 samples per digit for training-style captions as a PNG" };
     private static readonly Option<FileInfo?> HeldOutGridOption = new("--heldout-grid") { Description = "The same for the held-out phrasings" };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
-    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipelines (the classifier stays on the CPU)");
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipelines");
     private static readonly JsonOption JsonOption = CommonOptions.Json();
 
     private const string Details = """
