@@ -177,6 +177,23 @@ public sealed class MetaDeviceTests
         AssertAllOnMeta(scope);
     }
 
+    [Fact]
+    public void The_contrastive_caption_loss_and_an_ema_update_run_on_meta()   // the loss's backward (where) has no meta kernel
+    {
+        using var contrast = new CaptionLatentContrast(16, [4, 8, 8]);
+        Backends.ModuleDevice.MoveTo(contrast, META);
+        var parameters = contrast.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        using var ema = new WeightEma(parameters, 0.9);
+        using var scope = NewDisposeScope();
+
+        var loss = contrast.forward(randn(3, 7, 16, device: META), randn(3, 4, 8, 8, device: META));
+        ema.Update();                                                                   // lerp_ with a host scalar weight: allowed beside device tensors
+
+        Assert.Empty(loss.shape);
+        Assert.All(ema.State(), s => Assert.Equal(DeviceType.META, s.Value.device_type));
+        AssertAllOnMeta(scope);
+    }
+
     /// <summary>Runs the U-Net and records where each of its inputs lies.</summary>
     private sealed class PlacementRecorder(UNet2DCondition model) : IUNetRunner
     {
