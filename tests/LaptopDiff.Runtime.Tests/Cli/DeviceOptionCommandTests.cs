@@ -34,7 +34,7 @@ public sealed class DeviceOptionCommandTests
     /// <summary>The cases run twice below: a verb and, after a colon, which of its forms.</summary>
     public static TheoryData<string> Cases() =>
     [
-        "sweep", "additivity", "compare", "calibration:model", "calibration:synthetic", "profile", "generate", "sample", "eval:digits", "eval:model",
+        "sweep", "additivity", "compare", "calibration:model", "calibration:synthetic", "profile", "generate", "sample", "eval:digits", "eval:model", "eval-digits",
         "forward", "encode-prompt", "score", "dataset", "bench pipeline", "train:model", "train-vae",
     ];
 
@@ -192,6 +192,15 @@ public sealed class DeviceOptionCommandTests
                 var unet = Path.Combine(Sd15Pipe, "unet");
                 return (_ => ["eval", "--model", Sd15Pipe, "--unet-spec", Path.Combine(unet, "config.json"), "--unet-weights",
                     Path.Combine(unet, "diffusion_pytorch_model.safetensors"), "--prompt", "a red fox", "--scorer", Clip, "--steps", "2", "--json"], true);
+            }
+            case "eval-digits":
+            {
+                // the shipped miniature SD and digit classifier; its own U-Net as the student skips the VAE's pass over 1,000 digits
+                var sd = Path.Combine(TestPaths.RepoRoot, "models", "digits-sd");
+                return (_ => ["eval-digits", "--model", sd, "--unet-spec", Path.Combine(sd, "unet", "config.json"),
+                    "--unet-weights", Path.Combine(sd, "unet", "diffusion_pytorch_model.safetensors"),
+                    "--classifier", Path.Combine(TestPaths.RepoRoot, "models", "digits", "classifier.safetensors"), "--mnist", DigitsCommandTests.Mnist,
+                    "--samples-per-class", "2", "--steps", "2", "--batch", "20", "--json"], true);
             }
             case "forward":
                 return (o => ["forward", "--spec", TestPaths.DiffusersFixture("tiny-sdxl.config.json"), "--weights", TestPaths.DiffusersFixture("tiny-sdxl.safetensors"),
