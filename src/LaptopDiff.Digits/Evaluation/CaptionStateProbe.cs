@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Clip;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Digits;
 using static TorchSharp.torch;
 
@@ -43,7 +44,7 @@ public sealed record CaptionStateProbe(double TrainingAccuracy, double HeldOutAc
                 }
         using var ids = tokenizer.EncodeBatch(captions);
         using var output = textEncoder.forward(ids);
-        return (output.LastHiddenState.flatten(1), tensor(labels.ToArray()));                // [N, 77*D], [N]
+        return (HostCopy.Take(output.LastHiddenState.flatten(1)), tensor(labels.ToArray()));  // [N, 77*D] read back from the encoder's device, [N]
     }
 
     public override string ToString() => FormattableString.Invariant(

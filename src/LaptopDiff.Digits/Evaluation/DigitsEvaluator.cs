@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Evaluation;
 using System.Diagnostics;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Digits;
@@ -43,13 +44,17 @@ public sealed class DigitsEvaluator : IDisposable
         return Generate(predict, conditioner, labels, Options, progress);
     }
 
-    /// <summary>Samples for the given labels; sample j's noise comes from stream (seed, j).</summary>
+    /// <summary>
+    /// Samples for the given labels; sample j's noise comes from stream (seed, j), drawn on the CPU. The chain runs on the conditioner's
+    /// device (the model's); the samples come back on the CPU.
+    /// </summary>
     public static Tensor Generate(NoisePredictor predict, ClassConditioner conditioner, Tensor labels, DigitsEvaluationOptions options, IProgress<int>? progress = null)
     {
         using var noGrad = no_grad();
         var sampler = new DdimSampler(options.Schedule, options.Steps);
         int n = (int)labels.shape[0];
         var parts = new List<Tensor>();
+        var device = conditioner.Device;
         using var nullLabel = tensor(new[] { conditioner.NullLabel });
         using var uncond = conditioner.forward(nullLabel);
         for (int start = 0; start < n; start += options.Batch)
@@ -57,8 +62,8 @@ public sealed class DigitsEvaluator : IDisposable
             int count = Math.Min(options.Batch, n - start);
             using var scope = NewDisposeScope();
             var cond = conditioner.forward(labels.narrow(0, start, count));
-            var noise = DdimSampler.InitialNoise(options.Seed, start, count, 1, MnistDigits.ModelSide);
-            parts.Add(sampler.Sample(predict, noise, cond, uncond, options.GuidanceScale).MoveToOuterDisposeScope());
+            var noise = DdimSampler.InitialNoise(options.Seed, start, count, 1, MnistDigits.ModelSide).to(device);
+            parts.Add(HostCopy.Take(sampler.Sample(predict, noise, cond, uncond, options.GuidanceScale)).MoveToOuterDisposeScope());
             progress?.Report(start + count);
         }
         var all = cat(parts);

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Evaluation;
 using System.Diagnostics;
 using LaptopDiff.Digits;
@@ -73,18 +74,19 @@ public sealed class DigitsPipelineEvaluator(DigitsEvaluator evaluator, TextToIma
         return images.mean([1], keepdim: true).clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The VAE on the held-out digits (as RGB, R = G = B): reconstruction error and the classifier on both.</summary>
+    /// <summary>The VAE on the held-out digits (as RGB, R = G = B) on its device: reconstruction error and the classifier (on the CPU) on both.</summary>
     public static VaeReconstructionReport Reconstruction(AutoencoderKL vae, DigitClassifier classifier, MnistDigits heldOut)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var gray = heldOut.ToModelInput();                                                   // [N,1,32,32] in [-1,1]
         var rgb = gray.expand(-1, 3, -1, -1).contiguous();                                  // [N,3,32,32]
+        var device = vae.parameters().First().device;
         var parts = new List<Tensor>();
         for (long i = 0; i < rgb.shape[0]; i += 200)
         {
-            using var posterior = vae.Encode(rgb.narrow(0, i, Math.Min(200, rgb.shape[0] - i)));
-            parts.Add(vae.Decode(posterior.Mean).clamp(-1, 1));
+            using var posterior = vae.Encode(rgb.narrow(0, i, Math.Min(200, rgb.shape[0] - i)).to(device));
+            parts.Add(HostCopy.Take(vae.Decode(posterior.Mean).clamp(-1, 1)));
         }
         var decoded = cat(parts);
         double mse = ((decoded - rgb) / 2).square().mean().item<float>();                    // pixel values in [0, 1]

@@ -15,4 +15,6 @@ public sealed record CostProfileOptions
     public int Runs { get; init; } = 5;
     public int WarmupRuns { get; init; } = 1;
     public long Seed { get; init; } = 0;
+    /// <summary>Where the model and its inputs lie (the CPU by default); a CUDA step is synchronised before its clock stops.</summary>
+    public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
 }

@@ -27,12 +27,13 @@ public static class CostProfiler
         var flops = UNetFlops.Count(layout, shape);
 
         torch.manual_seed(options.Seed);
-        using var model = new UNet2DCondition(layout);
+        using var model = new UNet2DCondition(layout).MoveTo(options.Device);   // initialised on the CPU: the same weights on every device
         model.eval();
+        bool cudaStep = options.Device.type == DeviceType.CUDA;
         var plan = model.Plan;
         using var scope = NewDisposeScope();
         using var inference = torch.inference_mode();
-        var inputs = UNetBenchmark.RandomInputs(layout, options.Batch, height, width, options.Tokens);
+        var inputs = UNetBenchmark.RandomInputs(layout, options.Batch, height, width, options.Tokens, options.Device);
 
         for (int i = 0; i < options.WarmupRuns; i++)
             using (NewDisposeScope()) plan.Run(inputs);
@@ -45,6 +46,7 @@ public static class CostProfiler
             stepTimes.Add(times);
             var watch = Stopwatch.StartNew();
             using (NewDisposeScope()) plan.Run(inputs);
+            if (cudaStep) cuda.synchronize();
             wholeMs.Add(watch.Elapsed.TotalMilliseconds);
             progress?.Invoke($"run {i + 1}/{options.Runs}: step {wholeMs[^1]:F1} ms, its steps timed one by one {times.Sum():F1} ms");
         }
@@ -64,7 +66,7 @@ public static class CostProfiler
         return new CostsFile
         {
             Spec = new CriterionSpecRef { Name = layout.Spec.Name, Hash = SpecHash.Compute(layout.Spec) },
-            Device = Device(),
+            Device = Device(options.Device),
             Shape = shape,
             Runs = options.Runs,
             Created = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
@@ -101,9 +103,10 @@ public static class CostProfiler
         return costs.Step.LatencyMs * (1 - costs.Units.Where(u => set.Contains(u.Id)).Sum(u => u.LatencyMs) / parts);
     }
 
-    /// <summary>The machine as a costs file records it: the CPU's model name (or architecture) and libtorch's threads.</summary>
-    public static string Device()
+    /// <summary>The machine as a costs file records it: the CPU's model name (or architecture) and libtorch's threads, or the GPU's index.</summary>
+    public static string Device(Device? device = null)
     {
+        if (device is { type: DeviceType.CUDA }) return $"cuda:{Math.Max(0, (int)device.index)} of {cuda.device_count()}";
         string cpu = RuntimeInformation.ProcessArchitecture.ToString();
         try
         {

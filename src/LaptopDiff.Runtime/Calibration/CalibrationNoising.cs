@@ -99,7 +99,7 @@ public sealed class CalibrationNoising
 
     /// <summary>
     /// Clean latents x_0 [B,C,H,W] of samples [start, start + B) at their timesteps with their own noise: x_t [B,C,H,W]
-    /// and the timesteps (int64 [B]), in the caller's dispose scope.
+    /// and the timesteps (int64 [B]), on x_0's device, in the caller's dispose scope.
     /// </summary>
     public (Tensor Noisy, Tensor Timesteps) AddNoise(Tensor x0, int start)
     {
@@ -115,8 +115,8 @@ public sealed class CalibrationNoising
             new SeededRandom(Settings.Seed, RandomPurpose.Noise, j).FillNormal(noise.AsSpan((int)(b * perSample), (int)perSample));
             t[b] = _timesteps[j];
         }
-        var timesteps = tensor(t);                                                          // [B]
-        var eps = tensor(noise).reshape(x0.shape);                                          // [B,C,H,W]
+        var timesteps = tensor(t, device: x0.device);                                       // [B]
+        var eps = tensor(noise, device: x0.device).reshape(x0.shape);                       // [B,C,H,W], drawn on the host, on x0's device
         return (Settings.Schedule.AddNoise(x0, eps, timesteps), timesteps);                // [B,C,H,W], [B]
     }
 }

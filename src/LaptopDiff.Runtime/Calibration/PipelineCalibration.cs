@@ -67,7 +67,8 @@ public sealed class PipelineCalibrationSet(IReadOnlyList<KeyValuePair<string, Te
 /// stratified timesteps as the sweep would (<see cref="CalibrationNoising"/>) into <c>noisy_latents</c>.</item>
 /// </list>
 /// Both carry the unconditional conditioning guidance uses (<c>negative_*</c>: the empty prompt, or zeros for SDXL folders
-/// that force them). Sample j depends only on (seed, j) and the folder.
+/// that force them). Sample j depends only on (seed, j) and the folder. The models run on the pipeline's device; seeded noise is
+/// drawn on the CPU and moved there, so the set does not depend on the device beyond float rounding (it is saved from the CPU).
 /// </summary>
 public static class PipelineCalibration
 {
@@ -128,7 +129,7 @@ public static class PipelineCalibration
             using var unconditional = plan.Guidance.IsGuided ? pipeline.Prompts.EncodeNegative(null, conditional) : null;
             using var conditioning = GuidedConditioning.Create(conditional, unconditional, plan.TimeIds);
             var noise = cat(Enumerable.Range(start, count)                                                    // [n,C,h,w], sample j from seed + j
-                .Select(j => InitialNoise.Draw(r.Seed + j, 1, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth)).ToArray(), 0);
+                .Select(j => InitialNoise.Draw(r.Seed + j, 1, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth)).ToArray(), 0).to(pipeline.Device);
             var noisy = new Tensor[count];
             var clean = new Tensor[count];
             var timesteps = new long[count];
@@ -176,8 +177,8 @@ public static class PipelineCalibration
                 if (batch.Kept.Count == 0) continue;
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                using var distribution = pipeline.Vae.Encode(batch.Pixels);
-                latents.Add(pipeline.Vae.ToLatents(distribution, generator: null).DetachFromDisposeScope());       // [n,C,h,w], the means
+                using var distribution = pipeline.Vae.Encode(batch.Pixels.to(pipeline.Device));
+                latents.Add(pipeline.Vae.ToLatents(distribution, generator: null).cpu().DetachFromDisposeScope()); // [n,C,h,w], the means, noised on the CPU
                 captions.AddRange(batch.Kept.Select(e => e.Caption!));
                 log?.Invoke($"images: {captions.Count} of {wanted} encoded" + (skipped.Count > 0 ? $", {skipped.Count} skipped" : ""));
             }

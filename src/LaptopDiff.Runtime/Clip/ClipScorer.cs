@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Clip;
@@ -26,14 +27,16 @@ public sealed class ClipScorer : IDisposable
     /// <summary>
     /// A CLIPModel folder (<c>config.json</c>, <c>model.safetensors</c>) and the folder of its processor
     /// (tokenizer files and <c>preprocessor_config.json</c>; the model folder itself unless given, as PickScore
-    /// keeps its processor in a separate CLIP folder).
+    /// keeps its processor in a separate CLIP folder). The model is moved to <paramref name="device"/> (default the CPU); images and
+    /// tokens are prepared on the CPU and moved there, and scores are read back on the CPU.
     /// </summary>
-    public static ClipScorer Load(string modelFolder, string? processorFolder = null)
+    public static ClipScorer Load(string modelFolder, string? processorFolder = null, Device? device = null)
     {
         processorFolder ??= modelFolder;
         var model = ClipModel.Load(modelFolder);
         try
         {
+            ModuleDevice.MoveTo(model, device ?? CPU);
             return new ClipScorer(model, ClipTokenizer.Load(processorFolder), ClipImagePreprocessor.Load(processorFolder));
         }
         catch

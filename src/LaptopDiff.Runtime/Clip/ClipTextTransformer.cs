@@ -29,14 +29,18 @@ public sealed class ClipTextTransformer : nn.Module<Tensor, ClipTextOutput>
 
     public ClipTextConfig Config { get; }
 
-    /// <summary>ids [B,N] int64 (N up to the positions, usually the tokenizer's padded 77) -> outputs without <c>TextEmbeds</c>.</summary>
+    /// <summary>
+    /// ids [B,N] int64 (N up to the positions, usually the tokenizer's padded 77) -> outputs without <c>TextEmbeds</c>. The ids may
+    /// lie on the CPU (where the tokenizer makes them, and where they are checked): they are moved to the model's device.
+    /// </summary>
     public override ClipTextOutput forward(Tensor inputIds)
     {
         using var scope = NewDisposeScope();
         CheckIds(inputIds);
-        var states = encoder.forward(embeddings.forward(inputIds), true);
+        var ids = inputIds.to(final_layer_norm.weight!.device);
+        var states = encoder.forward(embeddings.forward(ids), true);
         var last = final_layer_norm.forward(states[^1]);                          // [B,N,C]
-        var positions = ClipPooling.EndTokenPositions(inputIds, Config.EosTokenId);
+        var positions = ClipPooling.EndTokenPositions(ids, Config.EosTokenId);
         long b = last.shape[0], c = last.shape[2];
         var pooled = last.gather(1, positions.view(b, 1, 1).expand(b, 1, c)).squeeze(1);   // [B,C]
         foreach (var state in states) state.MoveToOuterDisposeScope();

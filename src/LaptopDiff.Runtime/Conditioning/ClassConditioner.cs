@@ -39,12 +39,15 @@ public sealed class ClassConditioner : nn.Module<Tensor, Tensor>
     /// <summary>The unconditional label (classifier-free guidance): one past the last class.</summary>
     public long NullLabel => ClassCount;
 
-    /// <summary>int64 labels [B] in [0, classCount] (classCount = null) -> encoder_hidden_states [B, tokens, dim].</summary>
+    /// <summary>Where the class tokens lie.</summary>
+    public Device Device => class_tokens.weight!.device;
+
+    /// <summary>int64 labels [B] in [0, classCount] (classCount = null), on any device -> encoder_hidden_states [B, tokens, dim] on <see cref="Device"/>.</summary>
     public override Tensor forward(Tensor labels)
     {
         if (labels.dim() != 1) throw new ArgumentException($"labels must be [B], got {Shapes.Format(labels.shape)}", nameof(labels));
         using var scope = NewDisposeScope();
-        return class_tokens.forward(labels.to_type(ScalarType.Int64)).reshape(labels.shape[0], TokenCount, Dim).MoveToOuterDisposeScope();
+        return class_tokens.forward(labels.to(Device).to_type(ScalarType.Int64)).reshape(labels.shape[0], TokenCount, Dim).MoveToOuterDisposeScope();
     }
 
     /// <summary>Writes the conditioner atomically (float32).</summary>

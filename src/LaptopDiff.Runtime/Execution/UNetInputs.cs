@@ -10,7 +10,16 @@ namespace LaptopDiff.Runtime.Execution;
 /// </summary>
 /// <param name="Sample">Noisy latent [B,Cin,H,W].</param>
 /// <param name="EncoderHiddenStates">Text encoder states [B,T,cross_attention_dim].</param>
-public sealed record UNetInputs(Tensor Sample, Tensor Timestep, Tensor EncoderHiddenStates, Tensor? TextEmbeds = null, Tensor? TimeIds = null);
+public sealed record UNetInputs(Tensor Sample, Tensor Timestep, Tensor EncoderHiddenStates, Tensor? TextEmbeds = null, Tensor? TimeIds = null)
+{
+    /// <summary>These inputs on <paramref name="device"/> (a model's, <see cref="UNet2DCondition.Device"/>): new handles in the caller's dispose scope.</summary>
+    public UNetInputs To(Device device) =>
+        new(Sample.to(device), Timestep.to(device), EncoderHiddenStates.to(device), TextEmbeds?.to(device), TimeIds?.to(device));
+
+    /// <summary>Every tensor these inputs hold (the optional ones when present).</summary>
+    public IEnumerable<Tensor> All() =>
+        new[] { Sample, Timestep, EncoderHiddenStates, TextEmbeds, TimeIds }.OfType<Tensor>();
+}
 
 /// <summary>
 /// Result of a forward: the prediction (eps) [B,Cout,H,W] and, when asked for, the stage-end features

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Clip;
 using LaptopDiff.Runtime.Images;
@@ -23,6 +24,8 @@ public sealed record DatasetRequest
     public string Name { get; init; } = "data";
     /// <summary>Images per VAE / text-encoder forward.</summary>
     public int Batch { get; init; } = 64;
+    /// <summary>Where the VAE and the text encoder run (the shards are written from the CPU: the same files on every device, float rounding aside).</summary>
+    public Device Device { get; init; } = CPU;
 }
 
 /// <param name="Samples">Images encoded.</param>
@@ -52,8 +55,8 @@ public static class DatasetWriter
         var images = ImageFolder.Read(request.ImagesDir, captionsRequired: true);
         int size = PipelineModels.ImageSize(folder);
         var tokenizer = PipelineModels.LoadTokenizer(folder);
-        using var vae = PipelineModels.LoadVae(folder);
-        using var encoder = PipelineModels.LoadTextEncoder(folder);
+        using var vae = ModuleDevice.MoveTo(PipelineModels.LoadVae(folder), request.Device);
+        using var encoder = ModuleDevice.MoveTo(PipelineModels.LoadTextEncoder(folder), request.Device);
         log?.Invoke($"{images.Entries.Count} images in {images.Directory} (captions from {images.CaptionSource}) -> {size}x{size} -> " +
                     $"latents [{vae.Config.LatentChannels},{size / vae.Config.DownscaleFactor},{size / vae.Config.DownscaleFactor}] and states of {encoder.Config.HiddenSize}");
 
@@ -100,7 +103,7 @@ public static class DatasetWriter
         });
     }
 
-    /// <summary>Padded token ids [B,T] and the text encoder's last hidden states [B,T,D] of some prompts (no gradients).</summary>
+    /// <summary>Padded token ids [B,T] (on the CPU) and the text encoder's last hidden states [B,T,D] (on its device) of some prompts (no gradients).</summary>
     public static (Tensor Ids, Tensor States) Encode(ClipTokenizer tokenizer, ClipTextModel encoder, IReadOnlyList<string> prompts)
     {
         using var noGrad = no_grad();
@@ -121,7 +124,7 @@ public static class DatasetWriter
         for (int start = 0; start < captions.Count; start += request.Batch)
         {
             int count = Math.Min(request.Batch, captions.Count - start);
-            using var posterior = vae.Encode(batch.Pixels.narrow(0, start, count));
+            using var posterior = vae.Encode(batch.Pixels.narrow(0, start, count).to(request.Device));
             latents.Add(vae.ToLatents(posterior, generator: null));                              // [b,L,h,w], scaled
             var (i, s) = Encode(tokenizer, encoder, captions.GetRange(start, count));
             ids.Add(i);

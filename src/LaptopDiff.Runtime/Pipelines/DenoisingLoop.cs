@@ -35,7 +35,10 @@ public sealed record LoopTap(int LastStep, Action<int, Tensor, Tensor> OnPredict
 /// </summary>
 public static class DenoisingLoop
 {
-    /// <summary>Runs every step of <paramref name="scheduler"/> (already set) from <paramref name="noise"/> [N,C,h,w]; returns the final latents.</summary>
+    /// <summary>
+    /// Runs every step of <paramref name="scheduler"/> (already set) from <paramref name="noise"/> [N,C,h,w]; returns the final latents.
+    /// Everything runs on the noise's device (the conditioning and the U-Net must be there too).
+    /// </summary>
     public static Tensor Run(IUNetRunner unet, DiffusionScheduler scheduler, Tensor noise, GuidedConditioning conditioning,
         Guidance guidance, Action<StepTiming>? onStep = null, LoopTap? tap = null)
     {
@@ -56,12 +59,13 @@ public static class DenoisingLoop
             {
                 var both = guidance.IsGuided ? cat([x, x], 0) : x;                                 // [B,C,h,w]
                 var input = scheduler.ScaleModelInput(both, k);
-                var t = scheduler.TimestepTensor(k);
+                var t = scheduler.TimestepTensor(k, x.device);
                 using var output = unet.Forward(new UNetInputs(input, t, conditioning.EncoderHiddenStates, conditioning.TextEmbeds, conditioning.TimeIds));
                 var eps = Guide(output.Sample, guidance);                                           // [N,C,h,w]
                 tap?.OnPrediction(k, x, eps);
                 x = scheduler.Step(eps, k, x).MoveToOuterDisposeScope();
             }
+            if (x.device_type == TorchSharp.DeviceType.CUDA) cuda.synchronize();                        // the step's time is its own
             onStep?.Invoke(new StepTiming(k, scheduler.Timesteps[k], conditioning.Batch, watch.Elapsed.TotalMilliseconds));
         }
         return x.MoveToOuterDisposeScope();

@@ -39,7 +39,7 @@ public sealed class GuidedConditioning : IDisposable
         {
             textEmbeds = Join(pooled, unconditional?.PooledPromptEmbeds);                                // [B,P]
             if (timeIds is null) throw new ArgumentException("SDXL conditioning needs time ids", nameof(timeIds));
-            ids = tensor(timeIds).reshape(1, -1).repeat(states.shape[0], 1);                            // [B,6]
+            ids = tensor(timeIds, device: states.device).reshape(1, -1).repeat(states.shape[0], 1);     // [B,6], on the states' device
         }
         return new GuidedConditioning(states.MoveToOuterDisposeScope(), textEmbeds?.MoveToOuterDisposeScope(), ids?.MoveToOuterDisposeScope(),
             unconditional is not null);

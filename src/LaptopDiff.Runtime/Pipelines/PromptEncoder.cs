@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Clip;
 using static TorchSharp.torch;
 
@@ -58,7 +59,14 @@ public sealed class PromptEncoder : IDisposable
         return new PromptEncoder(folder.Kind, folder.ForceZerosForEmptyPrompt, towers.ToArray());
     }
 
-    /// <summary>The prompts' conditioning [N,77,D] (and SDXL's pooled [N,P]), with what truncation removed.</summary>
+    /// <summary>Moves the text encoders to <paramref name="device"/>; returns this. Tokens are made on the CPU and moved by the encoders.</summary>
+    public PromptEncoder MoveTo(Device device)
+    {
+        foreach (var (_, _, model) in _towers) ModuleDevice.MoveTo(model, device);
+        return this;
+    }
+
+    /// <summary>The prompts' conditioning [N,77,D] (and SDXL's pooled [N,P]) on the encoders' device, with what truncation removed.</summary>
     public PromptEmbeddings Encode(IReadOnlyList<string> prompts, int? clipSkip = null)
     {
         if (prompts.Count == 0) throw new ArgumentException("no prompts to encode", nameof(prompts));

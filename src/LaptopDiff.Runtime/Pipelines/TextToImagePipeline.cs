@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Execution;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Onnx;
@@ -11,8 +12,9 @@ namespace LaptopDiff.Runtime.Pipelines;
 /// <summary>
 /// diffusers' <c>StableDiffusionPipeline</c> / <c>StableDiffusionXLPipeline</c> text to image, in its phases: plan
 /// (sizes, scheduler), encode the prompts, prepare the starting latents, the denoising loop, decode. Loaded from a
-/// <see cref="PipelineFolder"/>, optionally with a student U-Net in place of the folder's. Runs in float32 on the CPU; the
-/// U-Net in TorchSharp or, exported at load, in ONNX Runtime (<see cref="UNetRuntime"/>).
+/// <see cref="PipelineFolder"/>, optionally with a student U-Net in place of the folder's. Runs in float32 on one device
+/// (<see cref="Device"/>, the CPU by default); the U-Net in TorchSharp or, exported at load, in ONNX Runtime on the CPU
+/// (<see cref="UNetRuntime"/>). Results come back on the CPU.
 /// </summary>
 public sealed class TextToImagePipeline : IDisposable
 {
@@ -35,25 +37,35 @@ public sealed class TextToImagePipeline : IDisposable
     /// <summary>Which runtime runs <see cref="UNet"/> in the denoising loop.</summary>
     public UNetRuntime Runtime => _onnxUNet is null ? UNetRuntime.Torch : UNetRuntime.Onnx;
     public AutoencoderKL Vae { get; }
+    /// <summary>Where the text encoders, the U-Net and the VAE lie, and where every tensor of a call is made.</summary>
+    public Device Device => UNet.Device;
 
     /// <summary>
     /// Loads every component (tokenizers first, where broken files show cheaply) and checks they fit together: the
     /// U-Net's cross-attention width against the text encoders, SDXL's addition embedding against the pooled width.
     /// With <see cref="UNetRuntime.Onnx"/> the U-Net is exported to a temporary ONNX file (removed on dispose) and opened
-    /// in ONNX Runtime at libtorch's current thread count, so both runtimes sample at the same threads.
+    /// in ONNX Runtime at libtorch's current thread count, so both runtimes sample at the same threads. Every component is moved
+    /// to <paramref name="device"/> (default the CPU); the ONNX Runtime U-Net runs on the CPU only.
     /// </summary>
-    public static TextToImagePipeline Load(PipelineFolder folder, UNetReplacement? student = null, UNetRuntime runtime = UNetRuntime.Torch)
+    /// <exception cref="InputException">ONNX Runtime asked for on a device other than the CPU.</exception>
+    public static TextToImagePipeline Load(PipelineFolder folder, UNetReplacement? student = null, UNetRuntime runtime = UNetRuntime.Torch,
+        Device? device = null)
     {
+        device ??= CPU;
+        if (runtime == UNetRuntime.Onnx && device.type != DeviceType.CPU)
+            throw new InputException($"the ONNX Runtime U-Net runs on the CPU; {device} needs the TorchSharp U-Net.", nameof(runtime));
         var prompts = PromptEncoder.Load(folder);
         UNet2DCondition? unet = null;
         OnnxUNet? onnxUNet = null;
         try
         {
             CheckFits(folder, prompts);
+            prompts.MoveTo(device);
             unet = student?.Load(folder) ?? folder.LoadUNet();
+            unet.MoveTo(device);
             unet.eval();
             if (runtime == UNetRuntime.Onnx) onnxUNet = OnnxUNet.FromModel(unet, new OnnxSessionOptions { Threads = torch.get_num_threads() });
-            var vae = AutoencoderKL.Load(folder.Vae.ConfigPath!, folder.Vae.Weights!.Require());
+            var vae = ModuleDevice.MoveTo(AutoencoderKL.Load(folder.Vae.ConfigPath!, folder.Vae.Weights!.Require()), device);
             return new TextToImagePipeline(folder, prompts, unet, onnxUNet, vae);
         }
         catch
@@ -66,8 +78,8 @@ public sealed class TextToImagePipeline : IDisposable
     }
 
     /// <summary>
-    /// Generates one image per prompt, all in one batch. <paramref name="progress"/> hears of each stage and each step
-    /// on the calling thread.
+    /// Generates one image per prompt, all in one batch, on <see cref="Device"/> (given latents are moved there); the result's
+    /// latents and images are on the CPU. <paramref name="progress"/> hears of each stage and each step on the calling thread.
     /// </summary>
     /// <exception cref="InputException">The request has a unit mask and the U-Net runs in ONNX Runtime.</exception>
     public TextToImageResult Generate(TextToImageRequest request, IProgress<PipelineProgress>? progress = null)
@@ -82,13 +94,14 @@ public sealed class TextToImagePipeline : IDisposable
         using var conditional = Prompts.Encode(request.Prompts, request.ClipSkip);
         using var unconditional = plan.Guidance.IsGuided ? Prompts.EncodeNegative(request.NegativePrompt, conditional) : null;
         using var conditioning = GuidedConditioning.Create(conditional, unconditional, plan.TimeIds);
+        if (Device.type == DeviceType.CUDA) cuda.synchronize();
         double encodeMs = encodeWatch.Elapsed.TotalMilliseconds;
 
         // 2. timesteps and starting latents
         var scheduler = plan.Scheduler.CreateScheduler();
         scheduler.SetTimesteps(plan.Steps);
         long? seed = request.InitialLatents is null ? request.Seed ?? Random.Shared.NextInt64() : null;
-        using var noise = request.InitialLatents?.alias() ?? InitialNoise.Draw(seed!.Value, plan.Batch, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth);
+        using var noise = request.InitialLatents?.to(Device) ?? InitialNoise.Draw(seed!.Value, plan.Batch, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth, Device);
 
         // 3. denoising
         var steps = new List<StepTiming>();
@@ -106,15 +119,16 @@ public sealed class TextToImagePipeline : IDisposable
         {
             progress?.Report(new PipelineProgress(PipelineStage.Decoding, plan.Steps, plan.Steps, clock.Elapsed));
             var decodeWatch = Stopwatch.StartNew();
-            try { images = DecodeToImages(latents); }
+            try { images = HostCopy.Take(DecodeToImages(latents)); }
             catch { latents.Dispose(); throw; }
             decodeMs = decodeWatch.Elapsed.TotalMilliseconds;
         }
+        latents = HostCopy.Take(latents);
         var timings = new PipelineTimings(encodeMs, steps, decodeMs, clock.Elapsed.TotalMilliseconds);
         return new TextToImageResult(latents, images, plan, seed, conditional.Truncations, timings);
     }
 
-    /// <summary>Final latents [N,C,h,w] to images [N,3,H,W] in [0,1]: <c>decode(latents / scaling_factor)</c>, then <c>(x/2 + 0.5).clamp(0, 1)</c>.</summary>
+    /// <summary>Final latents [N,C,h,w] on <see cref="Device"/> to images [N,3,H,W] in [0,1] there: <c>decode(latents / scaling_factor)</c>, then <c>(x/2 + 0.5).clamp(0, 1)</c>.</summary>
     public Tensor DecodeToImages(Tensor latents)
     {
         using var noGrad = no_grad();

@@ -26,7 +26,8 @@ public sealed record SweepHooks
 /// </summary>
 public static class AblationSweep
 {
-    /// <summary>Measures every missing (unit, sample) of <paramref name="record"/>. The model must hold the teacher's weights.</summary>
+    /// <summary>Measures every missing (unit, sample) of <paramref name="record"/>. The model must hold the teacher's weights; it runs
+    /// where it lies (<see cref="UNet2DCondition.Device"/>), the set's batches moved there.</summary>
     public static void Run(UNet2DCondition model, CalibrationSet set, SweepRecord record, SweepOptions options, SweepHooks? hooks = null)
     {
         hooks ??= new SweepHooks();
@@ -59,7 +60,7 @@ public static class AblationSweep
             if (units.Count == 0) continue;
             hooks.Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var inputs = noising.Inputs(set, start, count);
+            var inputs = noising.Inputs(set, start, count).To(model.Device);                // made on the CPU, run on the model's device
             long teacherBefore = ablator.TeacherForwards, ablatedBefore = ablator.AblatedForwards;
             ablator.Run(inputs, units.Select(u => u.Index).ToList(), (group, sums) =>
             {

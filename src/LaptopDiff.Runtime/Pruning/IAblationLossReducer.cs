@@ -21,7 +21,7 @@ public interface IAblationLossReducer
     void SquaredErrorSums(Tensor teacher, Tensor ablated, Span<double> sums);
 }
 
-/// <summary>The reference reduction in TorchSharp: differences and squares in float64.</summary>
+/// <summary>The reference reduction in TorchSharp: differences and squares in float64 on the outputs' device, the [A,B] sums read on the host.</summary>
 public sealed class TorchLossReducer : IAblationLossReducer
 {
     public string Name => "torch (float64 reference)";
@@ -32,7 +32,7 @@ public sealed class TorchLossReducer : IAblationLossReducer
         long a = ablated.shape[0], b = teacher.shape[0];
         if (sums.Length != a * b) throw new ArgumentException($"need {a * b} sums for [{a}, {b}], got {sums.Length}", nameof(sums));
         var diff = ablated.to_type(ScalarType.Float64) - teacher.to_type(ScalarType.Float64).unsqueeze(0);   // [A,B,...]
-        var perSample = diff.square().reshape(a, b, -1).sum(2).contiguous();                                 // [A,B]
+        var perSample = diff.square().reshape(a, b, -1).sum(2).cpu().contiguous();                           // [A,B], read on the host
         perSample.data<double>().CopyTo(sums);
         for (int i = 0; i < sums.Length; i++)
             if (!double.IsFinite(sums[i]))

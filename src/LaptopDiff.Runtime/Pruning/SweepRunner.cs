@@ -4,6 +4,8 @@ using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Spec;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace LaptopDiff.Runtime.Pruning;
 
@@ -16,8 +18,12 @@ public sealed record SweepRequest
     /// <summary>The criterion file; the partial and the record go next to it (<see cref="SweepFiles"/>).</summary>
     public required string OutputPath { get; init; }
     public SweepOptions Options { get; init; } = new();
-    /// <summary>What reduces the losses when <see cref="SweepHooks.Reducer"/> does not say: the fused kernels by default.</summary>
+    /// <summary>What reduces the losses when <see cref="SweepHooks.Reducer"/> does not say: the fused kernels by default (on the CPU;
+    /// they read host memory, so on another device the float64 TorchSharp reduction runs there instead).</summary>
     public LossImplementation Kernels { get; init; } = LossImplementation.Auto;
+    /// <summary>Where the model and every forward run (CPU by default). The noisy inputs are made on the CPU (the same values on
+    /// every device) and moved; the criterion does not depend on the device beyond float rounding.</summary>
+    public Device Device { get; init; } = CPU;
     /// <summary>The criterion's <c>created</c> value; the current UTC time when null.</summary>
     public string? Created { get; init; }
 }
@@ -71,12 +77,15 @@ public static class SweepRunner
             log?.Invoke($"resuming from {partialPath}: {resumed} of {record.Losses.Count} units complete, " +
                         $"{record.Losses.Values.Sum(l => l.Count(v => v is not null))} of {record.Losses.Count * set.Count} (unit, sample) losses measured");
 
-        using var kernels = hooks.Reducer == null ? LossKernels.Select(request.Kernels) : null;
+        using var kernels = hooks.Reducer == null && request.Device.type == DeviceType.CPU ? LossKernels.Select(request.Kernels) : null;
         var reducer = hooks.Reducer ?? (kernels == null ? new TorchLossReducer() : new KernelLossReducer(kernels.Kernels));
         if (kernels != null) log?.Invoke(kernels.ToString());
+        else if (hooks.Reducer == null && request.Device.type != DeviceType.CPU)
+            log?.Invoke($"the model runs on {request.Device}: losses are reduced there in float64 (the fused kernels read host memory)");
 
         using var model = new UNet2DCondition(layout);
         WeightLoader.Load(model, request.WeightsPath, strict: true);
+        model.MoveTo(request.Device);
         model.eval();
 
         long teacherBefore = record.TeacherForwards, ablatedBefore = record.AblatedForwards;

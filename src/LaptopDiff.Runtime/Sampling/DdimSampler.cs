@@ -35,7 +35,7 @@ public sealed class DdimSampler
     /// <summary>The visited training timesteps, descending.</summary>
     public IReadOnlyList<long> Timesteps { get; }
 
-    /// <summary>Standard-normal starting noise [count, channels, size, size]; sample j from stream (seed, firstIndex + j).</summary>
+    /// <summary>Standard-normal starting noise [count, channels, size, size] on the CPU; sample j from stream (seed, firstIndex + j).</summary>
     public static Tensor InitialNoise(long seed, long firstIndex, int count, int channels, int size)
     {
         int per = channels * size * size;
@@ -80,11 +80,16 @@ public sealed class DdimSampler
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>A U-Net as a noise predictor, optionally with units masked out (the execution plan's mask).</summary>
+    /// <summary>
+    /// A U-Net as a noise predictor, optionally with units masked out (the execution plan's mask). It runs on the U-Net's device:
+    /// inputs from elsewhere are moved there, and so is the prediction.
+    /// </summary>
     public static NoisePredictor Predictor(UNet2DCondition unet, UnitMask? mask = null) => (x, t, states) =>
     {
-        using var timestep = tensor(new[] { t });
-        using var output = unet.Forward(new UNetInputs(x, timestep, states), mask);
-        return output.Sample.alias();
+        using var scope = NewDisposeScope();
+        var device = unet.Device;
+        var timestep = tensor(new[] { t }, device: device);
+        using var output = unet.Forward(new UNetInputs(x.to(device), timestep, states.to(device)), mask);
+        return output.Sample.alias().MoveToOuterDisposeScope();
     };
 }

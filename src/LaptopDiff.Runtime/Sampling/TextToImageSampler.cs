@@ -12,13 +12,13 @@ namespace LaptopDiff.Runtime.Sampling;
 /// </summary>
 public sealed class TextToImageSampler(TextToImagePipeline pipeline) : IDisposable
 {
-    public static TextToImageSampler Open(PipelineFolder folder) => new(TextToImagePipeline.Load(folder));
+    public static TextToImageSampler Open(PipelineFolder folder, Device? device = null) => new(TextToImagePipeline.Load(folder, device: device));
 
     public TextToImagePipeline Pipeline { get; } = pipeline;
     public UNet2DCondition UNet => Pipeline.UNet;
     public AutoencoderKL Vae => Pipeline.Vae;
 
-    /// <summary>Decoded images [N,3,H,W] in [-1,1] (the pipeline's [0,1] images mapped back) of <paramref name="prompts"/>.</summary>
+    /// <summary>Decoded images [N,3,H,W] in [-1,1] (the pipeline's [0,1] images mapped back) of <paramref name="prompts"/>, on the CPU.</summary>
     public Tensor Generate(IReadOnlyList<string> prompts, long seed, int steps, double guidanceScale, int batch, IProgress<int>? progress = null)
     {
         var spec = UNet.Layout.Spec;

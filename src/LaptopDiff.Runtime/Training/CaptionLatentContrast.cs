@@ -37,7 +37,7 @@ public sealed class CaptionLatentContrast : nn.Module<Tensor, Tensor, Tensor>
         var text = nn.functional.normalize(text_projection.forward(states.mean([1])), dim: 1);                       // [B,E]
         var image = nn.functional.normalize(latent_fc2.forward(nn.functional.silu(latent_fc1.forward(latents.flatten(1)))), dim: 1);   // [B,E]
         var logits = logit_scale.clamp(max: MathF.Log(100)).exp() * text.matmul(image.t());                        // [B,B]
-        var targets = arange(b);
+        var targets = arange(b, device: logits.device);
         var loss = (nn.functional.cross_entropy(logits, targets) + nn.functional.cross_entropy(logits.t(), targets)) / 2;
         return loss.MoveToOuterDisposeScope();
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Clip;
 using LaptopDiff.Runtime.Evaluation;
@@ -32,6 +33,8 @@ public sealed record PipelineTrainRequest
     public double CaptionAuxWeight { get; init; }
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
+    /// <summary>Where the U-Net, the text encoder, the caption heads and every step run (the CPU by default); batches are read on the CPU and moved.</summary>
+    public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
     /// <summary>What to log about a trained text encoder once the run ends (e.g. how well it separates the captions it was trained on); null: nothing.</summary>
     public Func<ClipTextModel, ClipTokenizer, string>? DescribeTextEncoder { get; init; }
 }
@@ -74,6 +77,8 @@ public static class PipelineTraining
         using var unet = folder.LoadUNet();
         using var textEncoder = PipelineModels.LoadTextEncoder(folder);
         var tokenizer = PipelineModels.LoadTokenizer(folder);
+        unet.MoveTo(request.Device);                                               // initialised on the CPU: the same weights on every device
+        ModuleDevice.MoveTo(textEncoder, request.Device);
 
         var identity = new RunIdentity(options.IdentityFields().Concat(new Dictionary<string, string>
         {
@@ -93,10 +98,12 @@ public static class PipelineTraining
             ? new CaptionLatentHead(textEncoder.Config.HiddenSize, set.Latents.shape.Skip(1).ToArray())
             : null;
         if (head != null) SeededInitialization.Apply(head, options.Seed + 3);
+        if (head != null) ModuleDevice.MoveTo(head, request.Device);
         using var contrast = request.TextEncoderOnly && request.CaptionLoss == CaptionLoss.Contrastive
             ? new CaptionLatentContrast(textEncoder.Config.HiddenSize, set.Latents.shape.Skip(1).ToArray())
             : null;
         if (contrast != null) SeededInitialization.Apply(contrast, options.Seed + 3);
+        if (contrast != null) ModuleDevice.MoveTo(contrast, request.Device);
         if (trainTextEncoder)
         {
             objective = request.TextEncoderOnly

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Calibration;
 using LaptopDiff.Runtime.Images;
 using LaptopDiff.Runtime.Inputs;
@@ -24,6 +25,8 @@ public sealed record VaeTrainRequest
     public double KlWeight { get; init; } = 1e-3;
     public required string OutputDir { get; init; }
     public bool Resume { get; init; }
+    /// <summary>Where the VAE and every step run (the CPU by default); images are read on the CPU and moved batch by batch.</summary>
+    public Device Device { get; init; } = CPU;
 }
 
 /// <summary>
@@ -50,6 +53,7 @@ public static class VaeTraining
 
         using var vae = new AutoencoderKL(config);
         SeededInitialization.Apply(vae, options.Seed);
+        ModuleDevice.MoveTo(vae, request.Device);                                   // initialised on the CPU: the same weights on every device
         var identity = new RunIdentity(options.IdentityFields().Concat(new Dictionary<string, string>
         {
             ["kind"] = "train-vae",
@@ -90,16 +94,17 @@ public static class VaeTraining
     /// <summary>Images the scaling factor is measured on: the first ones in folder order (SD measured one batch).</summary>
     public const int ScalingImages = 2048;
 
-    /// <summary>1 / the standard deviation of every latent mean value of the first <see cref="ScalingImages"/> images (SD's convention).</summary>
+    /// <summary>1 / the standard deviation of every latent mean value of the first <see cref="ScalingImages"/> images (SD's convention), encoded on the VAE's device.</summary>
     public static double ScalingFactor(AutoencoderKL vae, Tensor images)
     {
         using var noGrad = no_grad();
         double sum = 0, squares = 0;
         long count = 0, n = Math.Min(images.shape[0], ScalingImages);
+        var device = vae.parameters().First().device;
         for (long i = 0; i < n; i += 256)
         {
             using var scope = NewDisposeScope();
-            using var posterior = vae.Encode(images.narrow(0, i, Math.Min(256, n - i)));
+            using var posterior = vae.Encode(images.narrow(0, i, Math.Min(256, n - i)).to(device));
             var mean = posterior.Mean.to_type(ScalarType.Float64);
             sum += mean.sum().item<double>();
             squares += mean.square().sum().item<double>();

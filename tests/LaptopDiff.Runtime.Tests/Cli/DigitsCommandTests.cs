@@ -27,10 +27,10 @@ public sealed class DigitsCommandTests
           - { type: plain, channels: 8, layers: 2 }
         """;
 
-    private static string Mnist => MnistDigits.DefaultPath(TestPaths.RepoRoot);
+    internal static string Mnist => MnistDigits.DefaultPath(TestPaths.RepoRoot);
 
     /// <summary>Writes spec, weights (+ conditioner beside them, as train does) and a classifier; returns their paths.</summary>
-    private static (string Spec, string Weights, string Classifier) WriteModel(TempFolder temp, int conditionerDim = 8)
+    internal static (string Spec, string Weights, string Classifier) WriteModel(TempFolder temp, int conditionerDim = 8)
     {
         var spec = temp.File("tiny-digits.unet.yaml");
         File.WriteAllText(spec, TinyDigitsYaml);

@@ -17,7 +17,7 @@ public sealed class VaeTrainingRunTests
     private sealed class Killed : Exception;
 
     /// <summary>8x8 RGB -> 4x4x4 latents, two stages of 8 and 16 channels.</summary>
-    private static string WriteConfig(string path)
+    internal static string WriteConfig(string path)
     {
         File.WriteAllText(path, """
             {"_class_name": "AutoencoderKL", "in_channels": 3, "out_channels": 3, "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D"],
@@ -27,7 +27,7 @@ public sealed class VaeTrainingRunTests
         return path;
     }
 
-    private static string WriteImages(string dir)
+    internal static string WriteImages(string dir)
     {
         var entries = Enumerable.Range(0, 6).Select(i =>
         {

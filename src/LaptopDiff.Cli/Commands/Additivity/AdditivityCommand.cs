@@ -33,6 +33,7 @@ public static class AdditivityCommand
     private static readonly JsonOption JsonOption = CommonOptions.Json("pearson and spearman per criterion");
     private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and every masked forward");
 
     public const string JsonFile = "additivity.json";
     public const string PlotFile = "additivity.png";
@@ -51,7 +52,7 @@ public static class AdditivityCommand
         var command = new VerbCommand("additivity", "Check that single-unit criteria add up: real loss of random unit subsets vs predicted sums", Details)
         {
             CriterionOption, CalibrationOption, SyntheticOption, OutputOption,
-            SubsetsOption, SeedOption, MinRatioOption, MaxRatioOption, BatchOption, JsonOption, ThreadsOption,
+            SubsetsOption, SeedOption, MinRatioOption, MaxRatioOption, BatchOption, JsonOption, ThreadsOption, DeviceOption,
         };
         Model.AddTo(command);
         ScheduleFlags.AddTo(command);
@@ -83,6 +84,7 @@ public static class AdditivityCommand
                 : AdditivityInputs.Synthetic(layout, synthetic!.Value, options.Seed, batch, schedule: schedule);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);
+            model.MoveTo(DeviceOption.Read(parse));
             model.eval();
             Progress($"additivity: {layout.Spec.Name}, {layout.PrunableUnits.Count()} prunable units, {inputs.Source}");
 

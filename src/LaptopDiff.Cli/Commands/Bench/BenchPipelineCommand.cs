@@ -19,6 +19,7 @@ public static class BenchPipelineCommand
     private static readonly Option<int?> WidthOption = new("--width") { Description = "Image width (default as --height)" };
     private static readonly Option<double> GuidanceOption = new("--guidance") { Description = "Guidance scale (1 or less: no unconditional half)", DefaultValueFactory = _ => 7.5 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipeline's models");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Measured calls (medians are reported)", DefaultValueFactory = _ => 1 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Unmeasured calls first", DefaultValueFactory = _ => 1 };
     private static readonly JsonOption JsonOption = CommonOptions.Json("per-stage ms for the batch, seconds per image, each stage's share, the U-Net batch per step");
@@ -33,7 +34,7 @@ public static class BenchPipelineCommand
     {
         var command = new VerbCommand("pipeline", "Time text-to-image calls of a pipeline folder by stage", Details)
         {
-            StepsOption, BatchOption, HeightOption, WidthOption, GuidanceOption, ThreadsOption, RunsOption, WarmupOption, JsonOption,
+            StepsOption, BatchOption, HeightOption, WidthOption, GuidanceOption, ThreadsOption, DeviceOption, RunsOption, WarmupOption, JsonOption,
         };
         Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
@@ -48,7 +49,7 @@ public static class BenchPipelineCommand
             var folder = Model.Open(parse);
             TextToImagePlan.Create(folder, new TextToImageRequest { Prompts = [options.Prompt], Steps = steps, Height = options.Height, Width = options.Width });
             var load = Stopwatch.StartNew();
-            using var pipeline = TextToImagePipeline.Load(folder);
+            using var pipeline = TextToImagePipeline.Load(folder, device: DeviceOption.Read(parse));
             double loadMs = load.Elapsed.TotalMilliseconds;
             var report = PipelineBenchmark.Run(pipeline, options, line => context.Error.WriteLine($"[bench] {line}"));
             if (parse.GetValue(JsonOption))

@@ -31,6 +31,7 @@ public static class CalibrationCommand
     private static readonly Option<int> StepsOption = new("--steps") { Description = "With --model --prompts: DDIM steps of each trajectory", DefaultValueFactory = _ => 25 };
     private static readonly Option<double> GuidanceOption = new("--guidance") { Description = "With --model --prompts: classifier-free guidance scale of the trajectories", DefaultValueFactory = _ => 7.5 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the models of the --model pipeline");
     private static readonly Option<int> BatchOption = new("--batch") { Description = "With --model: samples per U-Net/VAE batch (speed and memory only)", DefaultValueFactory = _ => 4 };
     private static readonly Option<int?> SyntheticOption = new("--synthetic") { Description = "Write N seeded random samples of the spec's shapes (smoke tests, benchmarks)" };
     private static readonly Option<FileInfo?> MnistOption = new("--mnist") { Description = "Write the digits of this MNIST file (models/digits/mnist.safetensors) as latents + class labels" };
@@ -57,6 +58,7 @@ public static class CalibrationCommand
         caption is an error. The set also holds the unconditional conditioning guidance uses (the empty
         prompt, or zeros for SDXL folders that force them). sweep, additivity, compare and distill read it
         with --model DIR (or --spec DIR/unet/config.json). Written to a temporary file and renamed.
+        --device places the pipeline of --model; --synthetic and --mnist run no model and take only cpu.
         """;
 
     public static Command Create(CliContext context)
@@ -64,7 +66,7 @@ public static class CalibrationCommand
         var command = new VerbCommand("calibration", "Write a calibration or training set: from a pipeline (prompts or captioned images), synthetic, or the MNIST digits", Details)
         {
             SpecOption, SyntheticOption, MnistOption, SplitOption, OutputOption, SeedOption, TokensOption, SampleSizeOption,
-            PromptsOption, ImagesOption, SamplesOption, StepsOption, GuidanceOption, BatchOption, ThreadsOption,
+            PromptsOption, ImagesOption, SamplesOption, StepsOption, GuidanceOption, BatchOption, ThreadsOption, DeviceOption,
         };
         Model.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
@@ -75,6 +77,8 @@ public static class CalibrationCommand
             if (fromModel) return FromPipeline(context, parse);
             foreach (var option in new Option[] { PromptsOption, ImagesOption, SamplesOption })
                 if (parse.GetResult(option) is { Implicit: false }) throw new UsageException($"{option.Name} goes with --model DIR");
+            if (DeviceOption.Read(parse).type != TorchSharp.DeviceType.CPU)
+                throw new UsageException("--device goes with --model: --synthetic and --mnist write their sets on the CPU, with no model to place");
             var layout = SpecFiles.LoadLayout(parse.GetValue(SpecOption)!.FullName);
             var output = parse.GetValue(OutputOption)!.FullName;
             if (parse.GetValue(MnistOption) is { } mnist)
@@ -122,7 +126,7 @@ public static class CalibrationCommand
         if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
 
         var folder = Model.Open(parse);
-        using var pipeline = TextToImagePipeline.Load(folder);
+        using var pipeline = TextToImagePipeline.Load(folder, device: DeviceOption.Read(parse));
         using var set = PipelineCalibration.Build(pipeline, request, line => context.Error.WriteLine(line));
         set.Save(output);
         foreach (var t in set.Truncations)

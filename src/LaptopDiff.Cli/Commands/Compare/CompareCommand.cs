@@ -42,6 +42,7 @@ public static class CompareCommand
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per forward", DefaultValueFactory = _ => 16 };
     private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the teacher, the pruned models and every forward");
     private static readonly JsonOption JsonOption = CommonOptions.Json("methods.NAME with status, ratio, loss, loss_stderr, predicted_loss, removed_params, removed");
 
     private const string Details = """
@@ -58,7 +59,7 @@ public static class CompareCommand
     {
         var command = new VerbCommand("compare", "One-shot output loss of LAPTOP vs handcrafted, random and magnitude pruning at one ratio, on held-out data", Details)
         {
-            CalibrationOption, CriterionOption, RatioOption, MethodsOption, StudentOption, SeedOption, BatchOption, ThreadsOption, JsonOption,
+            CalibrationOption, CriterionOption, RatioOption, MethodsOption, StudentOption, SeedOption, BatchOption, ThreadsOption, DeviceOption, JsonOption,
         };
         Model.AddTo(command);
         ScheduleFlags.AddTo(command);
@@ -90,6 +91,7 @@ public static class CompareCommand
             using var heldOut = AdditivityInputs.Load(calibrationPath, layout, new NoisingSettings { Seed = seed, Schedule = ScheduleFlags.Read(parse) }, batch);
             using var teacher = new UNet2DCondition(layout);
             WeightLoader.Load(teacher, weights, strict: true);
+            teacher.MoveTo(DeviceOption.Read(parse));
             teacher.eval();
             context.Error.WriteLine($"compare: {layout.Spec.Name} at ratio {ratio.ToString("R", CultureInfo.InvariantCulture)}, {heldOut.Source}");
 

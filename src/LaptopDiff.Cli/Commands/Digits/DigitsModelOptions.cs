@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LaptopDiff.Cli.Options;
 using LaptopDiff.Runtime;
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Conditioning;
 using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Schedulers;
@@ -24,10 +25,11 @@ internal sealed class DigitsModelOptions
     public readonly Option<double> BetaStart = new("--beta-start") { Description = "First beta of the schedule", DefaultValueFactory = _ => DigitsModel.Schedule.BetaStart };
     public readonly Option<double> BetaEnd = new("--beta-end") { Description = "Last beta of the schedule", DefaultValueFactory = _ => DigitsModel.Schedule.BetaEnd };
     public readonly ThreadsOption Threads = CommonOptions.Threads();
+    public readonly DeviceOption Device = CommonOptions.Device("the models, their conditioners and the sampler");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Spec, Weights, Conditioner, Guidance, Steps, Seed, Batch, Schedule, BetaStart, BetaEnd, Threads })
+        foreach (var option in new Option[] { Spec, Weights, Conditioner, Guidance, Steps, Seed, Batch, Schedule, BetaStart, BetaEnd, Threads, Device })
             command.Options.Add(option);
     }
 
@@ -36,8 +38,11 @@ internal sealed class DigitsModelOptions
         Kind = NoiseSchedule.ParseKind(parse.GetValue(Schedule)!), BetaStart = parse.GetValue(BetaStart), BetaEnd = parse.GetValue(BetaEnd),
     }.Validate());
 
-    /// <summary>Loads a digits U-Net (strict keys) and its conditioner; the conditioner's width must be the spec's cross_attention_dim.</summary>
-    public static (UNet2DCondition Model, ClassConditioner Conditioner) LoadModel(string specPath, string weightsPath, string? conditionerPath)
+    /// <summary>
+    /// Loads a digits U-Net (strict keys) and its conditioner onto <paramref name="device"/>; the conditioner's width must be the
+    /// spec's cross_attention_dim.
+    /// </summary>
+    public static (UNet2DCondition Model, ClassConditioner Conditioner) LoadModel(string specPath, string weightsPath, string? conditionerPath, TorchSharp.torch.Device device)
     {
         var layout = SpecFiles.LoadLayout(specPath);
         if (layout.Spec.InChannels != 1 || layout.Spec.OutChannels != 1 || layout.Spec.SampleSize != MnistDigits.ModelSide)
@@ -51,6 +56,8 @@ internal sealed class DigitsModelOptions
         }
         var model = new UNet2DCondition(layout);
         WeightLoader.Load(model, weightsPath, strict: true);
+        model.MoveTo(device);
+        ModuleDevice.MoveTo(conditioner, device);
         model.eval();
         conditioner.eval();
         return (model, conditioner);

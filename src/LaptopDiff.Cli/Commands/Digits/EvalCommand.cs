@@ -59,7 +59,7 @@ public static class EvalCommand
             if (Pipeline.Given(parse))
                 return Pipeline.Run(context, parse, parse.GetValue(Model.Steps),
                     parse.GetResult(Model.Guidance) is { Implicit: false } ? parse.GetValue(Model.Guidance) : null, parse.GetValue(Model.Seed),
-                    parse.GetResult(Model.Batch) is { Implicit: false } ? parse.GetValue(Model.Batch) : null, parse.GetValue(GridOption)?.FullName, parse.GetValue(JsonOption));
+                    parse.GetResult(Model.Batch) is { Implicit: false } ? parse.GetValue(Model.Batch) : null, parse.GetValue(GridOption)?.FullName, parse.GetValue(JsonOption), Model.Device.Read(parse));
             if (parse.GetValue(Model.Spec) is null || parse.GetValue(Model.Weights) is null)
                 throw new UsageException("eval needs --spec and --weights (a digits model), or --model DIR (a pipeline folder)");
             var options = new DigitsEvaluationOptions
@@ -76,11 +76,11 @@ public static class EvalCommand
 
             using var classifier = DigitClassifier.Load(parse.GetValue(ClassifierOption)!.FullName);
             using var heldOut = MnistDigits.Load(parse.GetValue(MnistOption)!.FullName, MnistSplit.HeldOut);
-            var (model, conditioner) = DigitsModelOptions.LoadModel(parse.GetValue(Model.Spec)!.FullName, parse.GetValue(Model.Weights)!.FullName, parse.GetValue(Model.Conditioner)?.FullName);
+            var (model, conditioner) = DigitsModelOptions.LoadModel(parse.GetValue(Model.Spec)!.FullName, parse.GetValue(Model.Weights)!.FullName, parse.GetValue(Model.Conditioner)?.FullName, Model.Device.Read(parse));
             using var _ = model;
             using var __ = conditioner;
             (Runtime.UNet2DCondition Model, ClassConditioner Conditioner)? teacher = teacherSpec is null ? null
-                : DigitsModelOptions.LoadModel(teacherSpec.FullName, teacherWeights!.FullName, parse.GetValue(TeacherConditionerOption)?.FullName);
+                : DigitsModelOptions.LoadModel(teacherSpec.FullName, teacherWeights!.FullName, parse.GetValue(TeacherConditionerOption)?.FullName, Model.Device.Read(parse));
             try
             {
                 using var evaluator = new DigitsEvaluator(classifier, heldOut, options);

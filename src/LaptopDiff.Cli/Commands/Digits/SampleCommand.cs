@@ -43,7 +43,7 @@ public static class SampleCommand
             var dir = Path.GetDirectoryName(output);
             if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
 
-            var (model, conditioner) = DigitsModelOptions.LoadModel(parse.GetValue(Model.Spec)!.FullName, parse.GetValue(Model.Weights)!.FullName, parse.GetValue(Model.Conditioner)?.FullName);
+            var (model, conditioner) = DigitsModelOptions.LoadModel(parse.GetValue(Model.Spec)!.FullName, parse.GetValue(Model.Weights)!.FullName, parse.GetValue(Model.Conditioner)?.FullName, Model.Device.Read(parse));
             using var _ = model;
             using var __ = conditioner;
             using var labels = arange(MnistDigits.ClassCount, ScalarType.Int64).repeat_interleave(perClass);

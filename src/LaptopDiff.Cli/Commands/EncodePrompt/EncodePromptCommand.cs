@@ -20,6 +20,7 @@ public static class EncodePromptCommand
     private static readonly Option<int?> ClipSkipOption = new("--clip-skip") { Description = "diffusers' clip_skip: text encoder layers skipped from the end" };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("E.safetensors: 'prompt_embeds' [N,77,D] (the U-Net's encoder_hidden_states) and, for SDXL, 'pooled_prompt_embeds' [N,P] (its text_embeds)");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the text encoders");
 
     private const string Details = """
         What the U-Net is conditioned on, as diffusers' encode_prompt computes it: SD, the text encoder's
@@ -29,7 +30,7 @@ public static class EncodePromptCommand
 
     public static Command Create(CliContext context)
     {
-        var command = new VerbCommand("encode-prompt", "Encode prompts into the U-Net's conditioning tensors", Details) { ClipSkipOption, OutputOption, ThreadsOption };
+        var command = new VerbCommand("encode-prompt", "Encode prompts into the U-Net's conditioning tensors", Details) { ClipSkipOption, OutputOption, ThreadsOption, DeviceOption };
         Model.AddTo(command);
         Prompts.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
@@ -42,7 +43,7 @@ public static class EncodePromptCommand
             var dir = Path.GetDirectoryName(output);
             if (dir != null && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"output folder does not exist: {dir}");
 
-            using var encoder = PromptEncoder.Load(folder);
+            using var encoder = PromptEncoder.Load(folder).MoveTo(DeviceOption.Read(parse));
             using var embeddings = encoder.Encode(prompts, parse.GetValue(ClipSkipOption));
             foreach (var line in GenerateCommand.TruncationWarnings(embeddings.Truncations, prompts.Count)) context.Error.WriteLine(line);
             var tensors = new List<KeyValuePair<string, Tensor>> { KeyValuePair.Create(PromptEmbedsTensor, embeddings.PromptEmbeds) };

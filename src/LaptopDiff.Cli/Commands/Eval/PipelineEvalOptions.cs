@@ -32,7 +32,8 @@ internal sealed class PipelineEvalOptions
 
     public bool Given(ParseResult parse) => parse.GetValue(Model) is not null;
 
-    public int Run(CliContext context, ParseResult parse, int steps, double? guidance, long seed, int? batch, string? grid, bool json)
+    /// <param name="device">Where the pipelines and the scorer run (the command's <c>--device</c>).</param>
+    public int Run(CliContext context, ParseResult parse, int steps, double? guidance, long seed, int? batch, string? grid, bool json, TorchSharp.torch.Device device)
     {
         var scorerDir = parse.GetValue(Scorer) ?? throw new UsageException("eval --model needs --scorer CLIPDIR");
         var metric = parse.GetValue(Metric) switch
@@ -50,9 +51,9 @@ internal sealed class PipelineEvalOptions
         };
 
         var folder = PipelineFolder.Open(parse.GetValue(Model)!.FullName);
-        using var scorer = ClipScorer.Load(scorerDir.FullName);
-        using var model = TextToImagePipeline.Load(folder, spec is null ? null : new UNetReplacement(spec.FullName, weights!.FullName));
-        using var teacher = spec is null ? null : TextToImagePipeline.Load(folder);
+        using var scorer = ClipScorer.Load(scorerDir.FullName, device: device);
+        using var model = TextToImagePipeline.Load(folder, spec is null ? null : new UNetReplacement(spec.FullName, weights!.FullName), device: device);
+        using var teacher = spec is null ? null : TextToImagePipeline.Load(folder, device: device);
         var (report, images) = PipelineEvaluator.Run(model, teacher, scorer, request, json ? null : line => context.Error.WriteLine(line));
         using (images)
             if (grid is not null)

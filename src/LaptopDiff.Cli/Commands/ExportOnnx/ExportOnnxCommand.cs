@@ -53,6 +53,9 @@ public static class ExportOnnxCommand
         channel groups, attention as MatMul and Softmax). An opset below what the graph needs (17 with
         attention, 13 without) is exit 2 naming the operator, with nothing written. Weights over 2 GB
         go to external data, FILE.onnx.data beside FILE.onnx.
+
+        No --device: the export runs no model, it writes the graph and copies the weights from the files
+        on the CPU, and the same file serves every device (the ONNX Runtime session picks where it runs).
         """;
 
     public static Command Create(CliContext context)

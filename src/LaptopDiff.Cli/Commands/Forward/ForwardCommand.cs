@@ -19,6 +19,7 @@ public static class ForwardCommand
     private static readonly Option<FileInfo> InputsOption = new("--inputs") { Description = "sample, timestep, encoder_hidden_states [, text_embeds, time_ids] (.safetensors)", Required = true };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("Where to write tensor 'out' (float32 .safetensors)");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and its inputs");
 
     private const string Details = """
         One forward pass in inference mode. INPUTS holds sample, timestep and encoder_hidden_states (plus
@@ -30,7 +31,7 @@ public static class ForwardCommand
     {
         var command = new VerbCommand("forward", "Run one U-Net forward pass and write its prediction", Details)
         {
-            SpecOption, WeightsOption, InputsOption, OutputOption, ThreadsOption,
+            SpecOption, WeightsOption, InputsOption, OutputOption, ThreadsOption, DeviceOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -41,9 +42,11 @@ public static class ForwardCommand
             WeightLoader.CheckAgainstKeys(layout.LiveKeys, SafetensorsFile.ReadHeader(weights)).ThrowIfMismatched();
 
             using var scope = NewDisposeScope();
-            var inputs = UNetInputReader.Read(parse.GetValue(InputsOption)!.FullName, layout);
+            var device = DeviceOption.Read(parse);
+            var inputs = UNetInputReader.Read(parse.GetValue(InputsOption)!.FullName, layout).To(device);
             using var model = new UNet2DCondition(layout);
             WeightLoader.Load(model, weights, strict: true);
+            model.MoveTo(device);
             model.eval();
             var watch = Stopwatch.StartNew();
             Tensor result;

@@ -45,6 +45,7 @@ public static class GenerateCommand
     };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("OUT.png: the image (several prompts: a grid labelled with the prompts); OUT.safetensors: tensors 'latents' (final, as output_type=\"latent\") and 'image' [N,3,H,W] in [0,1] (output_type=\"pt\")");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the text encoders, the U-Net and the VAE");
     private static readonly JsonOption JsonOption = CommonOptions.Json("what ran and the per-stage timings (text encoding, each denoising step, decoding)");
 
     private const string Details = """
@@ -66,7 +67,7 @@ public static class GenerateCommand
         foreach (var option in new Option[]
                  {
                      NegativeOption, StepsOption, GuidanceOption, GuidanceRescaleOption, SchedulerOption, SeedOption, HeightOption, WidthOption, ClipSkipOption,
-                     UNetSpecOption, UNetWeightsOption, LatentsOption, RuntimeOption, OutputOption, ThreadsOption, JsonOption,
+                     UNetSpecOption, UNetWeightsOption, LatentsOption, RuntimeOption, OutputOption, ThreadsOption, DeviceOption, JsonOption,
                  })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(context, parse, () => Run(context, parse)));
@@ -92,6 +93,9 @@ public static class GenerateCommand
             "onnx" => UNetRuntime.Onnx,
             var other => throw new OptionValueException($"--runtime '{other}' is not one of torch, onnx"),
         };
+        var device = DeviceOption.Read(parse);
+        if (runtime == UNetRuntime.Onnx && device.type != TorchSharp.DeviceType.CPU)
+            throw new OptionValueException($"--runtime onnx runs the U-Net in ONNX Runtime on the CPU; with --device {device} use --runtime torch");
 
         // 2. the inputs, checked before any weights load (exit 2)
         var folder = Model.Open(parse);
@@ -110,7 +114,7 @@ public static class GenerateCommand
         bool json = parse.GetValue(JsonOption);
         context.Error.WriteLine($"[generate] loading {folder.Directory} ({folder.ClassName}{(student is null ? "" : $", U-Net {student.SpecPath}")}" +
                                 $"{(runtime == UNetRuntime.Onnx ? ", U-Net exported to ONNX Runtime" : "")})");
-        using var pipeline = TextToImagePipeline.Load(folder, student, runtime);
+        using var pipeline = TextToImagePipeline.Load(folder, student, runtime, device);
         if (plan.SchedulerNote is { } note) context.Error.WriteLine($"note: {note}");
         using var result = GenerateProgressView.Run(context.Error, "generate", progress => pipeline.Generate(request, progress));
         foreach (var line in TruncationWarnings(result.Truncations, prompts.Count)) context.Error.WriteLine(line);

@@ -23,6 +23,7 @@ public static class ProfileCommand
     private static readonly Option<int?> WidthOption = new("--width") { Description = "Latent width (default: the spec's sample_size)" };
     private static readonly Option<int> TokensOption = new("--tokens") { Description = "Text tokens in encoder_hidden_states", DefaultValueFactory = _ => 77 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and its inputs");
     private static readonly Option<int> RunsOption = new("--runs") { Description = "Timed runs (medians and interquartile ranges are recorded)", DefaultValueFactory = _ => 5 };
     private static readonly Option<int> WarmupOption = new("--warmup") { Description = "Warm-up steps before timing", DefaultValueFactory = _ => 1 };
     private static readonly Option<FileInfo> OutputOption = CommonOptions.Output<FileInfo>("The costs file to write (JSON, e.g. x.costs.json)");
@@ -45,7 +46,7 @@ public static class ProfileCommand
     {
         var command = new VerbCommand("profile", "Measure each prunable unit's parameters, FLOPs and latency inside a full U-Net step, and the step's totals (a costs file for prune --budget)", Details)
         {
-            SpecOption, ModelOption, BatchOption, HeightOption, WidthOption, TokensOption, ThreadsOption, RunsOption, WarmupOption, OutputOption, JsonOption,
+            SpecOption, ModelOption, BatchOption, HeightOption, WidthOption, TokensOption, ThreadsOption, DeviceOption, RunsOption, WarmupOption, OutputOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -62,6 +63,7 @@ public static class ProfileCommand
             var options = new CostProfileOptions
             {
                 Batch = batch, Height = height, Width = width, Tokens = tokens, Threads = parse.GetValue(ThreadsOption), Runs = runs, WarmupRuns = warmup,
+                Device = DeviceOption.Read(parse),
             };
             var costs = CostProfiler.Profile(layout, options, json ? null : line => context.Error.WriteLine($"[profile] {line}"));
             var text = CostsWriter.Write(costs);

@@ -34,6 +34,7 @@ public static class ScoreCommand
     private static readonly PromptInputs Prompts = new();
     private static readonly JsonOption JsonOption = CommonOptions.Json("scores (one per image), metric, mean");
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the CLIP model's towers");
 
     private const string Details = """
         Image i is scored against prompt i (--prompt values first, then --prompts); one prompt scores
@@ -47,7 +48,7 @@ public static class ScoreCommand
     {
         var command = new VerbCommand("score", "Score images against prompts with a CLIP model: CLIP score or PickScore", Details)
         {
-            ScorerOption, ProcessorOption, ImagesOption, MetricOption, JsonOption, ThreadsOption,
+            ScorerOption, ProcessorOption, ImagesOption, MetricOption, JsonOption, ThreadsOption, DeviceOption,
         };
         Prompts.AddTo(command);
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
@@ -60,7 +61,7 @@ public static class ScoreCommand
             };
             var prompts = Prompts.Read(parse);
             using var images = ScoredImages.Load(Path.GetFullPath(parse.GetValue(ImagesOption)!));
-            using var scorer = ClipScorer.Load(parse.GetValue(ScorerOption)!.FullName, parse.GetValue(ProcessorOption)?.FullName);
+            using var scorer = ClipScorer.Load(parse.GetValue(ScorerOption)!.FullName, parse.GetValue(ProcessorOption)?.FullName, DeviceOption.Read(parse));
             var scores = scorer.Score(images.Images, prompts, metric);
             double mean = scores.Average();
             if (parse.GetValue(JsonOption))

@@ -25,6 +25,7 @@ public static class SweepCommand
     private static readonly Option<string> ShardOption = new("--shard") { Description = "k/n: sweep only units i with i % n == k-1 (merge the n criteria with 'merge'); auto: k and n from a Slurm job array or a Kubernetes Indexed Job", DefaultValueFactory = _ => "1/1" };
     private static readonly Option<int?> ShardsOption = ShardCount();
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the model and every forward");
     private static readonly Option<long> SeedOption = CommonOptions.Seed("the timesteps and noise");
     private static readonly ScheduleOptions ScheduleFlags = new();
     private static readonly Option<bool> NaiveOption = new("--naive") { Description = "Reference strategy: one full masked forward per unit (for verification and timing)" };
@@ -40,7 +41,8 @@ public static class SweepCommand
         Progress goes to stderr with an ETA. A killed sweep resumes from CRITERION.json.partial when run
         again with the same settings; --shard k/n splits the units over n runs that merge joins. --naive
         is the plain reference (one full masked forward per unit). More in
-        src/LaptopDiff.Runtime/Pruning/Sweep.md.
+        src/LaptopDiff.Runtime/Pruning/Sweep.md. With --device cuda the losses are reduced on the GPU in
+        float64 (the fused --kernels read host memory); the noisy inputs are made on the CPU either way.
 
         On a cluster, --shard auto takes k and n from the scheduler that started the task: a Slurm job
         array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN and, if set,
@@ -56,7 +58,7 @@ public static class SweepCommand
     {
         var command = new VerbCommand("sweep", "Measure every prunable unit's output loss when removed alone (the LAPTOP criterion); resumes from CRITERION.json.partial", Details)
         {
-            CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ShardsOption, ThreadsOption,
+            CalibrationOption, OutputOption, BatchOption, AblationsOption, ShardOption, ShardsOption, ThreadsOption, DeviceOption,
             SeedOption, NaiveOption, KernelsOption, JsonOption,
         };
         Model.AddTo(command);
@@ -87,6 +89,7 @@ public static class SweepCommand
                 OutputPath = parse.GetValue(OutputOption)!.FullName,
                 Options = options,
                 Kernels = LossKernels.Parse(parse.GetValue(KernelsOption)!),
+                Device = DeviceOption.Read(parse),
             };
             var outcome = SweepProgressView.Run(context.Error, (progress, log) =>
             {

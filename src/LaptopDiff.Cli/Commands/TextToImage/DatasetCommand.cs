@@ -20,6 +20,7 @@ public static class DatasetCommand
     private static readonly Option<string> NameOption = new("--name") { Description = "Shard name: NAME-00001-of-0000K.safetensors", DefaultValueFactory = _ => "data" };
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Images per VAE and text-encoder forward", DefaultValueFactory = _ => 64 };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the VAE and the text encoder");
     private static readonly JsonOption JsonOption = CommonOptions.Json("samples, skipped, shards");
 
     private const string Details = """
@@ -36,7 +37,7 @@ public static class DatasetCommand
     {
         var command = new VerbCommand("dataset", "Encode a captioned image folder into training shards (latents, encoder_hidden_states, input_ids, the empty prompt's states) with a pipeline's VAE and text encoder", Details)
         {
-            ModelOption, ImagesOption, OutputOption, ShardSizeOption, NameOption, BatchOption, ThreadsOption, JsonOption,
+            ModelOption, ImagesOption, OutputOption, ShardSizeOption, NameOption, BatchOption, ThreadsOption, DeviceOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -53,6 +54,7 @@ public static class DatasetCommand
                 ShardSamples = shardSize,
                 Name = name,
                 Batch = batch,
+                Device = DeviceOption.Read(parse),
             }, line => context.Error.WriteLine($"[dataset] {line}"));
             if (json)
                 context.Out.WriteLine(JsonSerializer.Serialize(new

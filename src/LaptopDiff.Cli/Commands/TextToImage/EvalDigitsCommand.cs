@@ -31,6 +31,7 @@ public static class EvalDigitsCommand
     private static readonly Option<FileInfo?> GridOption = new("--grid") { Description = "The first 8 samples per digit for training-style captions as a PNG" };
     private static readonly Option<FileInfo?> HeldOutGridOption = new("--heldout-grid") { Description = "The same for the held-out phrasings" };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
+    private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipelines");
     private static readonly JsonOption JsonOption = CommonOptions.Json();
 
     private const string Details = """
@@ -49,7 +50,7 @@ public static class EvalDigitsCommand
         var command = new VerbCommand("eval-digits", "Score a digits text-to-image pipeline with the digit classifier: VAE reconstruction, alignment on training-style and held-out captions, Frechet distance", Details)
         {
             ModelOption, UNetSpecOption, UNetWeightsOption, ClassifierOption, MnistOption, SamplesPerClassOption, StepsOption, GuidanceOption, SeedOption, BatchOption,
-            GridOption, HeldOutGridOption, ThreadsOption, JsonOption,
+            GridOption, HeldOutGridOption, ThreadsOption, DeviceOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -57,8 +58,9 @@ public static class EvalDigitsCommand
             var (spec, weights) = (parse.GetValue(UNetSpecOption), parse.GetValue(UNetWeightsOption));
             if ((spec is null) != (weights is null)) throw new UsageException("--unet-spec and --unet-weights go together");
             var student = spec is null ? null : new UNetReplacement(spec.FullName, weights!.FullName);
-            using var sampler = new TextToImageSampler(TextToImagePipeline.Load(folder, student));
-            using var teacher = student is null ? null : TextToImageSampler.Open(folder);
+            var device = DeviceOption.Read(parse);
+            using var sampler = new TextToImageSampler(TextToImagePipeline.Load(folder, student, device: device));
+            using var teacher = student is null ? null : TextToImageSampler.Open(folder, device);
             var options = new DigitsEvaluationOptions
             {
                 SamplesPerClass = parse.GetValue(SamplesPerClassOption), Steps = parse.GetValue(StepsOption), GuidanceScale = parse.GetValue(GuidanceOption),

@@ -40,6 +40,7 @@ public static class TrainVaeCommand
                 KlWeight = parse.GetValue(KlWeightOption),
                 OutputDir = parse.GetValue(shared.Output)!.FullName,
                 Resume = parse.GetValue(shared.Resume),
+                Device = shared.Device.Read(parse),
             };
             if (!(request.KlWeight >= 0)) throw new OptionValueException($"--kl-weight must be >= 0, got {request.KlWeight}");
             using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));

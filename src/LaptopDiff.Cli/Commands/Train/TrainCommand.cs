@@ -108,6 +108,7 @@ public static class TrainCommand
             CaptionAuxWeight = aux,
             OutputDir = parse.GetValue(shared.Output)!.FullName,
             Resume = parse.GetValue(shared.Resume),
+            Device = shared.Device.Read(parse),
             DescribeTextEncoder = (encoder, tokenizer) => CaptionStateProbe.Measure(encoder, tokenizer).ToString(),
         };
         using var signal = new InterruptSignal(ReferenceEquals(context.Error, Console.Error));

@@ -11,7 +11,7 @@ public sealed record SingleUnitScore(string Unit, double OutputLoss, double Feat
 /// <summary>
 /// Real losses of masked forwards against the teacher on fixed inputs. The teacher's outputs and stage
 /// features are computed once and reused by every subset. Losses are the sweep's: per-sample sums of
-/// squared error (float64, <see cref="TorchLossReducer"/>), averaged over samples.
+/// squared error (float64, <see cref="TorchLossReducer"/>), averaged over samples. Runs on the model's device (the inputs are moved there).
 /// </summary>
 public sealed class AdditivityEvaluator : IDisposable
 {
@@ -24,7 +24,7 @@ public sealed class AdditivityEvaluator : IDisposable
     public AdditivityEvaluator(UNet2DCondition model, AdditivityInputs inputs)
     {
         _model = model;
-        _inputs = inputs;
+        _inputs = inputs.MoveTo(model.Device);
         using var mode = inference_mode();
         foreach (var batch in inputs.Batches)
         {

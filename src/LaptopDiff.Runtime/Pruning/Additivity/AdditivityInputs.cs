@@ -79,17 +79,31 @@ public sealed class AdditivityInputs : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves every batch to <paramref name="device"/> (a model's, <see cref="UNet2DCondition.Device"/>); returns this. The inputs are
+    /// made on the CPU, so the same x_t, t, c reach the model whatever its device.
+    /// </summary>
+    public AdditivityInputs MoveTo(Device device)
+    {
+        for (int i = 0; i < _batches.Count; i++)
+        {
+            var b = _batches[i];
+            _batches[i] = b.To(device);
+            foreach (var t in _batches[i].All()) t.DetachFromDisposeScope();
+            Dispose(b);
+        }
+        return this;
+    }
+
     public void Dispose()
     {
-        foreach (var b in _batches)
-        {
-            b.Sample.Dispose();
-            b.Timestep.Dispose();
-            b.EncoderHiddenStates.Dispose();
-            b.TextEmbeds?.Dispose();
-            b.TimeIds?.Dispose();
-        }
+        foreach (var b in _batches) Dispose(b);
         _batches.Clear();
+    }
+
+    private static void Dispose(UNetInputs b)
+    {
+        foreach (var t in b.All()) t.Dispose();
     }
 
     private static Tensor? Own(Tensor? t) => t?.clone().DetachFromDisposeScope();

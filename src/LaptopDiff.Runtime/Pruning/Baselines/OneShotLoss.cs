@@ -25,7 +25,7 @@ public sealed class OneShotLoss : IDisposable
     public OneShotLoss(UNet2DCondition teacher, AdditivityInputs inputs)
     {
         _teacher = teacher;
-        _inputs = inputs;
+        _inputs = inputs.MoveTo(teacher.Device);
         using var mode = inference_mode();
         foreach (var batch in inputs.Batches)
         {
@@ -69,7 +69,7 @@ public sealed class OneShotLoss : IDisposable
     /// <summary>The pruned model itself, holding copies of the teacher's surviving tensors (same keys).</summary>
     private UNet2DCondition StudentOf(PrunedSelection selection)
     {
-        var student = new UNet2DCondition(selection.Layout);
+        var student = new UNet2DCondition(selection.Layout).MoveTo(_teacher.Device);
         WeightLoader.CopyFrom(student, _teacher, $"{selection.Method}: the pruned model from the teacher");
         student.eval();
         return student;
