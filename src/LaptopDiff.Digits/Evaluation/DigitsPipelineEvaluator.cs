@@ -81,11 +81,10 @@ public sealed class DigitsPipelineEvaluator(DigitsEvaluator evaluator, TextToIma
         using var scope = NewDisposeScope();
         var gray = heldOut.ToModelInput();                                                   // [N,1,32,32] in [-1,1]
         var rgb = gray.expand(-1, 3, -1, -1).contiguous();                                  // [N,3,32,32]
-        var device = vae.parameters().First().device;
         var parts = new List<Tensor>();
         for (long i = 0; i < rgb.shape[0]; i += 200)
         {
-            using var posterior = vae.Encode(rgb.narrow(0, i, Math.Min(200, rgb.shape[0] - i)).to(device));
+            using var posterior = vae.Encode(rgb.narrow(0, i, Math.Min(200, rgb.shape[0] - i)).to(vae.Device));
             parts.Add(HostCopy.Take(vae.Decode(posterior.Mean).clamp(-1, 1)));
         }
         var decoded = cat(parts);

@@ -32,6 +32,9 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
 
     public VaeConfig Config { get; }
 
+    /// <summary>Where the weights live: images to encode and latents to decode go there.</summary>
+    public Device Device => parameters().First().device;
+
     /// <summary>
     /// Encode and decode one image at a time (diffusers' <c>enable_slicing</c>): the same values, with the peak memory
     /// of a single image plus the outputs. Worth it for large images in batches (e.g. SDXL at 1024x1024).

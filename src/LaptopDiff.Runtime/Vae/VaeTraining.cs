@@ -100,11 +100,10 @@ public static class VaeTraining
         using var noGrad = no_grad();
         double sum = 0, squares = 0;
         long count = 0, n = Math.Min(images.shape[0], ScalingImages);
-        var device = vae.parameters().First().device;
         for (long i = 0; i < n; i += 256)
         {
             using var scope = NewDisposeScope();
-            using var posterior = vae.Encode(images.narrow(0, i, Math.Min(256, n - i)).to(device));
+            using var posterior = vae.Encode(images.narrow(0, i, Math.Min(256, n - i)).to(vae.Device));
             var mean = posterior.Mean.to_type(ScalarType.Float64);
             sum += mean.sum().item<double>();
             squares += mean.square().sum().item<double>();

@@ -15,8 +15,6 @@ public static class DemoPipeline
 {
     public static IReadOnlyList<DemoStage> Stages(DemoSettings s, DemoPaths p, int threads)
     {
-        string I(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        string N(long v) => v.ToString(CultureInfo.InvariantCulture);
         var t = new[] { "--threads", N(threads) };
         var model = new[] { "--model", p.Model };
         string criterion = p.Pruning("criterion.json"), prompts = p.Data("prompts.txt"), images = p.Data("train-images"), shards = p.Data("shards"),
@@ -77,8 +75,6 @@ public static class DemoPipeline
 
     private static DemoStage DistillStage(DemoSettings s, DemoPaths p, string[] threads, DemoMethod m, string id, long seed)
     {
-        string I(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        string N(long v) => v.ToString(CultureInfo.InvariantCulture);
         string pruned = DemoMethod.PrunedName(m.Pruning);
         // a killed distillation continues from its last checkpoint
         string[] resume = Directory.Exists(Path.Combine(p.Student(id), "checkpoints")) ? ["--resume"] : [];
@@ -97,11 +93,14 @@ public static class DemoPipeline
 
     private static DemoStage EvalStage(DemoSettings s, DemoPaths p, string[] threads, string id, string label, string[] student)
     {
-        string N(long v) => v.ToString(CultureInfo.InvariantCulture);
         return DemoStage.Command($"eval-{id}", $"eval: {label} (DDIM {s.SamplingSteps}, {N(s.SamplesPerClass)} samples per digit and caption set)",
             ["eval-digits", "--model", p.Model, .. student, "--classifier", p.Classifier, "--mnist", p.Mnist,
-             "--samples-per-class", N(s.SamplesPerClass), "--steps", N(s.SamplingSteps), "--guidance", s.GuidanceScale.ToString("R", CultureInfo.InvariantCulture),
+             "--samples-per-class", N(s.SamplesPerClass), "--steps", N(s.SamplingSteps), "--guidance", I(s.GuidanceScale),
              "--seed", N(s.Seed), "--grid", p.Grid(id), "--heldout-grid", p.HeldOutGrid(id), "--json", .. threads],
             p.Eval(id), p.Grid(id)) with { StdoutFile = p.Eval(id) };
     }
+
+    // command-line text of a number, culture-free (doubles round-trip)
+    private static string I(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    private static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

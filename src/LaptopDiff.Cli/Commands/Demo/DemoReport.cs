@@ -76,7 +76,6 @@ public static class DemoReport
         JsonObject? seedStudy, IReadOnlyDictionary<string, double> elapsedSeconds)
     {
         var b = new StringBuilder();
-        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         string Ci(JsonNode? e, string format) => e == null ? "-" : $"{F((double)e["value"]!, format)} [{F((double)e["low"]!, format)}, {F((double)e["high"]!, format)}]";
         b.AppendLine($"# LAPTOP-Diff on the miniature Stable Diffusion (digits): {s.Ratio:P0} of the U-Net removed ({s.Name} run)");
         b.AppendLine();
@@ -125,7 +124,6 @@ public static class DemoReport
 
     private static string SeedStudyMarkdown(JsonObject study)
     {
-        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         var seeds = study["seeds"]!.AsArray().Select(seed => (long)seed!).ToList();
         var b = new StringBuilder();
         b.AppendLine($"Normalized against vanilla KD on the same LAPTOP student, distilled with {seeds.Count} seeds ({string.Join(", ", seeds)}; the first is the table's run), " +
@@ -193,6 +191,8 @@ public static class DemoReport
             ["vae"] = digits["vae"]?.DeepClone(),
         };
     }
+
+    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 
     private static JsonNode? Number(double v) => double.IsFinite(v) ? v : null;
 
