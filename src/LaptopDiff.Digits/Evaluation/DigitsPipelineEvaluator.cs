@@ -1,5 +1,6 @@
 using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Evaluation;
+using LaptopDiff.Runtime.Inputs;
 using System.Diagnostics;
 using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Sampling;
@@ -28,12 +29,19 @@ public sealed record VaeReconstructionReport(double Mse, double PsnrDb, double R
 /// intervals). Sample j of digit c uses prompt k = j mod SamplesPerClass and noise stream (seed, c x SamplesPerClass + k).
 /// With a <paramref name="teacher"/> (the same pipeline with its own U-Net, for a student in place), a caption set
 /// evaluated against it is also sampled by the teacher from the same noise: the MSE of the decoded images (pixel values in
-/// [0, 1], per sample, with a bootstrap interval) and both sampling times come from one run.
+/// [0, 1], per sample, with a bootstrap interval) and both sampling times come from one run. Given the teacher's samples
+/// of that set from an earlier run, the teacher samples only its first batch again: for its time, and to check that
+/// they are its samples for these prompts, noise and settings.
 /// </summary>
 public sealed class DigitsPipelineEvaluator(DigitsEvaluator evaluator, TextToImageSampler sampler, TextToImageSampler? teacher = null)
 {
+    /// <summary>Largest pixel difference (of [-1,1] values) by which a re-sampled first batch may differ from given teacher samples: thread counts change float rounding.</summary>
+    public const double ReferenceTolerance = 1e-3;
+
+    /// <param name="teacherSamples">With <paramref name="againstTeacher"/>: the teacher's decoded samples [N,3,H,W] in [-1,1] of this set, from an earlier run.</param>
+    /// <param name="withImages">Sees the decoded images [N,3,H,W] in [-1,1] before they are freed.</param>
     public CaptionAlignmentReport Evaluate(CaptionSet captions, IProgress<int>? progress = null, Action<Tensor, Tensor>? withSamples = null,
-        bool againstTeacher = false)
+        bool againstTeacher = false, Tensor? teacherSamples = null, Action<Tensor>? withImages = null)
     {
         if (againstTeacher && teacher is null) throw new InvalidOperationException("no teacher to evaluate against");
         var options = evaluator.Options;
@@ -46,11 +54,21 @@ public sealed class DigitsPipelineEvaluator(DigitsEvaluator evaluator, TextToIma
         double? teacherMs = null;
         if (againstTeacher)
         {
+            if (teacherSamples is not null && !teacherSamples.shape.SequenceEqual(images.shape))
+                throw new InputException($"the teacher's samples are [{string.Join(",", teacherSamples.shape)}]; this evaluation samples [{string.Join(",", images.shape)}]");
+            int timed = teacherSamples is null ? prompts.Count : Math.Min(options.Batch, prompts.Count);
             watch.Restart();
-            using var reference = teacher!.Generate(prompts, options.Seed, options.Steps, options.GuidanceScale, options.Batch);
-            teacherMs = watch.Elapsed.TotalMilliseconds / prompts.Count;
-            teacherMse = ImageMse(images, reference, options);
+            using var sampled = teacher!.Generate(prompts, options.Seed, options.Steps, options.GuidanceScale, options.Batch, first: timed);
+            teacherMs = watch.Elapsed.TotalMilliseconds / timed;
+            if (teacherSamples is not null)
+            {
+                double difference = sampled.sub(teacherSamples.narrow(0, 0, timed)).abs().max().item<float>();
+                if (!(difference <= ReferenceTolerance))
+                    throw new InputException($"the given teacher samples are not this teacher's for these prompts and settings: its first {timed} differ by up to {difference:G3}");
+            }
+            teacherMse = ImageMse(images, teacherSamples ?? sampled, options);
         }
+        withImages?.Invoke(images);
         using var digits = ToClassifierInput(images);
         var report = evaluator.Score(digits, labels, msPerSample, teacherMse);
         withSamples?.Invoke(digits, labels);

@@ -18,17 +18,21 @@ public sealed class TextToImageSampler(TextToImagePipeline pipeline) : IDisposab
     public UNet2DCondition UNet => Pipeline.UNet;
     public AutoencoderKL Vae => Pipeline.Vae;
 
-    /// <summary>Decoded images [N,3,H,W] in [-1,1] (the pipeline's [0,1] images mapped back) of <paramref name="prompts"/>, on the CPU.</summary>
-    public Tensor Generate(IReadOnlyList<string> prompts, long seed, int steps, double guidanceScale, int batch, IProgress<int>? progress = null)
+    /// <summary>
+    /// Decoded images [N,3,H,W] in [-1,1] (the pipeline's [0,1] images mapped back) of <paramref name="prompts"/>, on the CPU;
+    /// with <paramref name="first"/>, only the first that many (from the same noise as in the whole set).
+    /// </summary>
+    public Tensor Generate(IReadOnlyList<string> prompts, long seed, int steps, double guidanceScale, int batch, IProgress<int>? progress = null, int? first = null)
     {
         var spec = UNet.Layout.Spec;
         using var noise = InitialNoise.Draw(seed, prompts.Count, spec.InChannels, spec.SampleSize, spec.SampleSize);   // [N,C,h,w]
+        int total = Math.Min(first ?? prompts.Count, prompts.Count);
         var parts = new List<Tensor>();
         try
         {
-            for (int start = 0; start < prompts.Count; start += batch)
+            for (int start = 0; start < total; start += batch)
             {
-                int count = Math.Min(batch, prompts.Count - start);
+                int count = Math.Min(batch, total - start);
                 using var latents = noise.narrow(0, start, count);
                 using var result = Pipeline.Generate(new TextToImageRequest
                 {

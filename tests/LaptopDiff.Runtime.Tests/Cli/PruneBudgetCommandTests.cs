@@ -68,6 +68,8 @@ public class PruneBudgetCommandTests
         Assert.Equal(30.0, root.GetProperty("required_cost").GetDouble(), 9);
         Assert.Equal(75.0, root.GetProperty("total_cost").GetDouble(), 9);
         Assert.Equal(0.4, root.GetProperty("achieved_ratio").GetDouble(), 12);
+        // what the profile predicts for the student: the 75 ms step less the removed 30 ms
+        Assert.Equal(45.0, root.GetProperty("predicted_step_ms").GetDouble(), 9);
     }
 
     [Fact]

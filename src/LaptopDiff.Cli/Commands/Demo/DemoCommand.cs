@@ -34,8 +34,10 @@ public static class DemoCommand
         distillations of the same step budget (LAPTOP + normalized, BK-SDM-Small + vanilla, LAPTOP +
         vanilla, random + normalized, latency LAPTOP + normalized; streamed, with caption dropout) and the
         evaluation of the teacher and of each student with the digit classifier: alignment for training-style
-        captions and for held-out phrasings, Frechet distance, image MSE to the teacher and sampling time,
-        each student against the teacher in one run. --study-seeds N distills the LAPTOP student with
+        captions and for held-out phrasings, Frechet distance, image MSE to the teacher's samples (sampled
+        once, in the teacher's evaluation) and sampling time, each student timed against the teacher's
+        first batch in one run. The distillations run side by side, one thread each, as many at once as
+        --threads; everything else runs in turn on all threads. --study-seeds N distills the LAPTOP student with
         normalized and with vanilla KD at N training seeds in all and reports, per metric, the mean of the
         paired differences with its 95% Student-t interval over seeds (the paper's second claim).
 
@@ -77,8 +79,8 @@ public static class DemoCommand
             context.Out.WriteLine($"[demo] {settings.Name} run in {runDir} ({threads} threads); teacher {model}");
             var teacherHash = string.Join(" ", teacherWeights.Select(FileDigest.Sha256));
             var runner = new DemoStageRunner(runDir, settings.Fingerprint(teacherHash), context.Out);
-            runner.Run(DemoPipeline.Stages(settings, paths, threads));
-            var results = DemoReport.Write(settings, paths, runner.ElapsedSeconds);
+            runner.Run(DemoPipeline.Stages(settings, paths, threads), lanes: threads);
+            var results = DemoReport.Write(settings, paths, runner.ElapsedSeconds, runner.WallSeconds, threads);
             context.Out.WriteLine(File.ReadAllText(results));
             return ExitCodes.Ok;
         }));

@@ -16,6 +16,8 @@ public sealed record DemoPaths(string ModelsDir, string Model, string RunDir)
     public string PrunedSpec(DemoMethod m) => Pruning(DemoMethod.PrunedName(m.Pruning) + ".unet.yaml");
     public string Student(string method) => Path.Combine(RunDir, "students", method);
     public string Eval(string method) => Path.Combine(RunDir, "eval", method + ".json");
+    /// <summary>The teacher's decoded samples of the training-style captions, the reference of every student's image MSE.</summary>
+    public string TeacherSamples => Path.Combine(RunDir, "eval", "teacher-samples.safetensors");
     public string Grid(string method) => Path.Combine(RunDir, "samples", method + ".png");
     public string HeldOutGrid(string method) => Path.Combine(RunDir, "samples", method + "-heldout.png");
     public string Run(string file) => Path.Combine(RunDir, file);

@@ -7,9 +7,9 @@ namespace LaptopDiff.Cli.Commands.Demo;
 /// the same code a Stable Diffusion folder takes: calibration from training-style prompts along the teacher's own
 /// trajectories, the sweep, additivity, the pruned students (LAPTOP knapsack over parameters and over the profiled
 /// latency, the BK-SDM-Small preset, random) with their one-shot losses, captioned MNIST images encoded into shards,
-/// distillation of each student on the same budget (streamed, with caption dropout), the digit classifier's
-/// evaluation of the teacher and of every student against it, and the LAPTOP student's normalized and vanilla
-/// distillations again at further seeds (<see cref="DemoSeedStudy"/>).
+/// distillation of each student on the same budget (streamed, with caption dropout; side by side, one thread each), the
+/// LAPTOP student's normalized and vanilla distillations again at further seeds (<see cref="DemoSeedStudy"/>), and the digit
+/// classifier's evaluation of the teacher (whose samples are kept) and of every student against it.
 /// </summary>
 public static class DemoPipeline
 {
@@ -58,18 +58,19 @@ public static class DemoPipeline
                  "--seed", N(s.Seed), "--batch", "64", "--json", .. t],
                 p.Pruning("compare.json")) with { StdoutFile = p.Pruning("compare.json") },
         };
+        // distillations share no files: they run side by side, one thread each, as many at once as there are threads
+        var study = DemoSeedStudy.ExtraSeeds(s).SelectMany(seed => new[] { DemoSeedStudy.Normalized, DemoSeedStudy.Vanilla }.Select(m => (m, seed))).ToList();
+        var one = new[] { "--threads", "1" };
         foreach (var m in DemoMethod.All)
-            stages.Add(DistillStage(s, p, t, m, m.Id, s.Seed));
-        stages.Add(EvalStage(s, p, t, "teacher", "the teacher", []));
+            stages.Add(DistillStage(s, p, one, m, m.Id, s.Seed));
+        foreach (var (m, seed) in study)
+            stages.Add(DistillStage(s, p, one, m, DemoSeedStudy.Id(s, m, seed), seed));
+        // evaluations time the student against the teacher: one at a time, on every thread
+        stages.Add(EvalStage(s, p, t, "teacher", "the teacher", ["--save-samples", p.TeacherSamples], p.TeacherSamples));
         foreach (var m in DemoMethod.All)
             stages.Add(StudentEvalStage(s, p, t, m, m.Id, m.Label));
-        foreach (var seed in DemoSeedStudy.ExtraSeeds(s))
-            foreach (var m in new[] { DemoSeedStudy.Normalized, DemoSeedStudy.Vanilla })
-            {
-                string id = DemoSeedStudy.Id(s, m, seed);
-                stages.Add(DistillStage(s, p, t, m, id, seed));
-                stages.Add(StudentEvalStage(s, p, t, m, id, $"{m.Label}, seed {N(seed)}"));
-            }
+        foreach (var (m, seed) in study)
+            stages.Add(StudentEvalStage(s, p, t, m, DemoSeedStudy.Id(s, m, seed), $"{m.Label}, seed {N(seed)}"));
         return stages;
     }
 
@@ -84,20 +85,20 @@ public static class DemoPipeline
              "--feature-loss", m.FeatureLoss, "--data", p.Data("shards"), "--cfg-dropout", I(s.CaptionDropout), "--output", p.Student(id), "--steps", N(s.DistillSteps),
              "--batch", N(s.DistillBatch), "--lr", I(s.DistillLearningRate), "--lr-schedule", s.DistillLearningRateSchedule, "--warmup", N(Math.Min(20, s.DistillSteps / 10)),
              "--checkpoint-every", N(Math.Max(1, s.DistillSteps / 3)), "--seed", N(seed), "--log-every", "25", .. resume, .. threads],
-            Path.Combine(p.Student(id), "student.safetensors"));
+            Path.Combine(p.Student(id), "student.safetensors")) with { Concurrent = true };
     }
 
     private static DemoStage StudentEvalStage(DemoSettings s, DemoPaths p, string[] threads, DemoMethod m, string id, string label) =>
         EvalStage(s, p, threads, id, label + ", against the teacher in the same run",
-            ["--unet-spec", p.PrunedSpec(m), "--unet-weights", Path.Combine(p.Student(id), "student.safetensors")]);
+            ["--unet-spec", p.PrunedSpec(m), "--unet-weights", Path.Combine(p.Student(id), "student.safetensors"), "--teacher-samples", p.TeacherSamples]);
 
-    private static DemoStage EvalStage(DemoSettings s, DemoPaths p, string[] threads, string id, string label, string[] student)
+    private static DemoStage EvalStage(DemoSettings s, DemoPaths p, string[] threads, string id, string label, string[] extra, params string[] outputs)
     {
         return DemoStage.Command($"eval-{id}", $"eval: {label} (DDIM {s.SamplingSteps}, {N(s.SamplesPerClass)} samples per digit and caption set)",
-            ["eval-digits", "--model", p.Model, .. student, "--classifier", p.Classifier, "--mnist", p.Mnist,
+            ["eval-digits", "--model", p.Model, .. extra, "--classifier", p.Classifier, "--mnist", p.Mnist,
              "--samples-per-class", N(s.SamplesPerClass), "--steps", N(s.SamplingSteps), "--guidance", I(s.GuidanceScale),
              "--seed", N(s.Seed), "--grid", p.Grid(id), "--heldout-grid", p.HeldOutGrid(id), "--json", .. threads],
-            p.Eval(id), p.Grid(id)) with { StdoutFile = p.Eval(id) };
+            [p.Eval(id), p.Grid(id), .. outputs]) with { StdoutFile = p.Eval(id) };
     }
 
     // command-line text of a number, culture-free (doubles round-trip)

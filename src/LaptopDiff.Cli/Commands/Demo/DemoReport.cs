@@ -16,7 +16,7 @@ namespace LaptopDiff.Cli.Commands.Demo;
 /// </summary>
 public static class DemoReport
 {
-    public static string Write(DemoSettings settings, DemoPaths paths, IReadOnlyDictionary<string, double> elapsedSeconds)
+    public static string Write(DemoSettings settings, DemoPaths paths, IReadOnlyDictionary<string, double> elapsedSeconds, double wallSeconds, int lanes)
     {
         var compare = Read(paths.Pruning("compare.json"))["methods"]!.AsObject();
         var additivity = Read(paths.Pruning("additivity/additivity.json"))["correlations"]!.AsObject();
@@ -65,15 +65,16 @@ public static class DemoReport
             ["additivity"] = additivity.DeepClone(),
             ["seed_study"] = seedStudy,
             ["elapsed_s"] = new JsonObject(elapsedSeconds.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)Math.Round(e.Value, 1)))),
+            ["wall_s"] = Math.Round(wallSeconds, 1),
         };
         TextOutputs.Write(paths.Run("results.json"), results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity, seedStudy, elapsedSeconds);
+        var markdown = Markdown(settings, teacherParams, teacherEval, methods, additivity, seedStudy, elapsedSeconds, wallSeconds, lanes);
         TextOutputs.Write(paths.Run("results.md"), markdown);
         return paths.Run("results.md");
     }
 
     private static string Markdown(DemoSettings s, long teacherParams, JsonObject teacher, JsonObject methods, JsonObject additivity,
-        JsonObject? seedStudy, IReadOnlyDictionary<string, double> elapsedSeconds)
+        JsonObject? seedStudy, IReadOnlyDictionary<string, double> elapsedSeconds, double wallSeconds, int lanes)
     {
         var b = new StringBuilder();
         string Ci(JsonNode? e, string format) => e == null ? "-" : $"{F((double)e["value"]!, format)} [{F((double)e["low"]!, format)}, {F((double)e["high"]!, format)}]";
@@ -98,8 +99,9 @@ public static class DemoReport
         }
         b.AppendLine();
         b.AppendLine("One-shot loss: output MSE to the teacher right after pruning, before any retraining, on held-out trajectory states (`pruning/compare.json`). " +
-                     "Speed-up: the teacher's sampling time over the student's, both measured in the student's evaluation run (same prompts, noise and batches). " +
-                     "Image MSE: decoded samples against the teacher's from the same noise, pixel values in [0, 1].");
+                     "Speed-up: the teacher's sampling time per sample over the student's, both measured in the student's evaluation run (same prompts, noise and " +
+                     "batch size; the teacher samples its first batch there, timed and checked against its saved samples). " +
+                     "Image MSE: decoded samples against the teacher's from the same noise (sampled once, in the teacher's evaluation), pixel values in [0, 1].");
         b.AppendLine();
         b.AppendLine("Additivity of the criteria (random unit subsets, real loss vs summed single-unit criteria; `pruning/additivity/additivity.png`):");
         b.AppendLine();
@@ -117,7 +119,9 @@ public static class DemoReport
         b.AppendLine("Sample grids: `samples/<model>.png`. Every step's command: `commands.sh`.");
         double StageSeconds(string prefix) => elapsedSeconds.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value);
         b.AppendLine();
-        b.AppendLine($"Time: {F(elapsedSeconds.Values.Sum() / 60, "0.0")} min over all stages (sweep {F(StageSeconds("sweep"), "0")} s, additivity {F(StageSeconds("additivity"), "0")} s, " +
+        string sideBySide = lanes > 1 ? $"; distillations {lanes} at a time, one thread each" : "";
+        b.AppendLine($"Time: {F(wallSeconds / 60, "0.0")} min of wall time over all stages, {F(elapsedSeconds.Values.Sum() / 60, "0.0")} min of stage time{sideBySide} " +
+                     $"(sweep {F(StageSeconds("sweep"), "0")} s, additivity {F(StageSeconds("additivity"), "0")} s, " +
                      $"distillation {F(StageSeconds("distill"), "0")} s, evaluation {F(StageSeconds("eval"), "0")} s).");
         return b.ToString();
     }

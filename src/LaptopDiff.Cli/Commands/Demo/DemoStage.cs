@@ -10,6 +10,8 @@ public sealed record DemoStage(string Name, string Title, IReadOnlyList<string> 
     public string? StdoutFile { get; init; }
     /// <summary>A folder the command creates and refuses to overwrite: removed before the stage runs (again).</summary>
     public string? Replaces { get; init; }
+    /// <summary>May run beside the concurrent stages next to it in the list (each on one thread): nothing it reads is written by them.</summary>
+    public bool Concurrent { get; init; }
 
     public static DemoStage Command(string name, string title, string[] arguments, params string[] outputs) =>
         new(name, title, outputs, Arguments: arguments);

@@ -1,58 +1,102 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using LaptopDiff.Cli.IO;
 
 namespace LaptopDiff.Cli.Commands.Demo;
 
 /// <summary>
-/// Runs demo stages in order. Each stage's output goes to <c>logs/NAME.log</c> (and to the console), every
-/// command line to <c>commands.sh</c> so each step can be rerun by hand, and a finished stage leaves
+/// Runs demo stages in order; consecutive <see cref="DemoStage.Concurrent"/> stages run up to <c>lanes</c> at a time
+/// (their console lines prefixed with the stage's name). Each stage's output goes to <c>logs/NAME.log</c> (and to the
+/// console), every command line to <c>commands.sh</c> so each step can be rerun by hand, and a finished stage leaves
 /// <c>.stages/NAME.done</c> holding the settings' fingerprint: a rerun with the same settings skips it.
-/// <c>.stages/NAME.seconds</c> keeps its time, so a resumed run still reports every stage's.
+/// <c>.stages/NAME.seconds</c> keeps its time and start, so a resumed run still reports every stage's and the wall time.
 /// </summary>
 public sealed class DemoStageRunner(string runDir, string fingerprint, TextWriter console)
 {
     private readonly string _stampDir = Path.Combine(runDir, ".stages");
     private readonly string _logDir = Path.Combine(runDir, "logs");
     private readonly List<string> _commands = [];
+    private readonly TextWriter _console = TextWriter.Synchronized(console);
+    private readonly Dictionary<string, StageTime> _times = [];
 
     /// <summary>Seconds each finished stage took, in this run or in the earlier one that finished it.</summary>
-    public Dictionary<string, double> ElapsedSeconds { get; } = [];
+    public IReadOnlyDictionary<string, double> ElapsedSeconds => _times.ToDictionary(t => t.Key, t => t.Value.Seconds);
 
-    public void Run(IReadOnlyList<DemoStage> stages)
+    /// <summary>Wall time of the finished stages: the length of the union of their intervals (concurrent stages overlap).</summary>
+    public double WallSeconds => StageTime.UnionSeconds(_times.Values);
+
+    public void Run(IReadOnlyList<DemoStage> stages, int lanes = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         Directory.CreateDirectory(_stampDir);
         Directory.CreateDirectory(_logDir);
-        for (int i = 0; i < stages.Count; i++)
+        for (int start = 0; start < stages.Count;)
         {
-            var stage = stages[i];
-            if (stage.Arguments != null) _commands.Add("laptop-diff " + string.Join(' ', stage.Arguments.Select(Quote)));
-            string prefix = $"[demo {i + 1}/{stages.Count}] {stage.Title}";
-            if (Done(stage))
+            int end = start + 1;
+            if (stages[start].Concurrent)
+                while (end < stages.Count && stages[end].Concurrent) end++;
+            var pending = new List<int>();
+            for (int i = start; i < end; i++)
             {
-                if (double.TryParse(File.Exists(Seconds(stage)) ? File.ReadAllText(Seconds(stage)) : "", CultureInfo.InvariantCulture, out double earlier))
-                    ElapsedSeconds[stage.Name] = earlier;
-                console.WriteLine($"{prefix}: done in an earlier run, skipped");
-                continue;
+                if (stages[i].Arguments != null) _commands.Add("laptop-diff " + string.Join(' ', stages[i].Arguments!.Select(Quote)));
+                if (!SkipIfDone(stages[i], Prefix(stages, i))) pending.Add(i);
             }
-            console.WriteLine($"{prefix} ...");
-            var watch = Stopwatch.StartNew();
-            RunOne(stage);
-            double seconds = watch.Elapsed.TotalSeconds;
-            ElapsedSeconds[stage.Name] = seconds;
-            var missing = stage.Outputs.Where(o => !Exists(o)).ToList();
-            if (missing.Count > 0)
-                throw new InvalidOperationException($"demo stage '{stage.Name}' finished without writing {string.Join(", ", missing)}");
-            TextOutputs.Write(Seconds(stage), seconds.ToString("R", CultureInfo.InvariantCulture));
-            TextOutputs.Write(Stamp(stage), fingerprint);
-            console.WriteLine($"{prefix}: {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+            if (pending.Count > 1 && lanes > 1)
+                RunConcurrently(pending.Select(i => (stages[i], Prefix(stages, i))).ToList(), lanes);
+            else
+                foreach (int i in pending) RunTimed(stages[i], Prefix(stages, i), _console);
+            start = end;
         }
         TextOutputs.Write(Path.Combine(runDir, "commands.sh"),
             "#!/usr/bin/env bash\n# The demo's steps as laptop-diff commands, in order (run from the repository root).\nset -euo pipefail\n" +
             string.Join('\n', _commands) + "\n");
     }
 
-    private void RunOne(DemoStage stage)
+    private static string Prefix(IReadOnlyList<DemoStage> stages, int i) => $"[demo {i + 1}/{stages.Count}] {stages[i].Title}";
+
+    private bool SkipIfDone(DemoStage stage, string prefix)
+    {
+        if (!Done(stage)) return false;
+        if (StageTime.TryParse(File.Exists(Seconds(stage)) ? File.ReadAllText(Seconds(stage)) : "", out var earlier))
+            lock (_times) _times[stage.Name] = earlier;
+        _console.WriteLine($"{prefix}: done in an earlier run, skipped");
+        return true;
+    }
+
+    /// <summary>Every stage on its own worker, at most <paramref name="lanes"/> at once; the first failure is rethrown once all have ended.</summary>
+    private void RunConcurrently(List<(DemoStage Stage, string Prefix)> stages, int lanes)
+    {
+        var failures = new List<Exception>();
+        // one stage at a time to whichever worker is free, in list order (not ranges of the list)
+        var queue = Partitioner.Create(stages, EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(queue, new ParallelOptions { MaxDegreeOfParallelism = lanes }, s =>
+        {
+            using var console = new LinePrefixWriter(_console, $"[{s.Stage.Name}] ");
+            try { RunTimed(s.Stage, s.Prefix, console); }
+            catch (Exception e) { lock (failures) failures.Add(e); }
+        });
+        if (failures.Count > 0) ExceptionDispatchInfo.Capture(failures[0]).Throw();
+    }
+
+    private void RunTimed(DemoStage stage, string prefix, TextWriter console)
+    {
+        _console.WriteLine($"{prefix} ...");
+        var started = DateTimeOffset.UtcNow;
+        var watch = Stopwatch.StartNew();
+        RunOne(stage, console);
+        var time = new StageTime(watch.Elapsed.TotalSeconds, started.ToUnixTimeMilliseconds() / 1000.0);
+        var missing = stage.Outputs.Where(o => !Exists(o)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"demo stage '{stage.Name}' finished without writing {string.Join(", ", missing)}");
+        lock (_times) _times[stage.Name] = time;
+        TextOutputs.Write(Seconds(stage), time.ToString());
+        TextOutputs.Write(Stamp(stage), fingerprint);
+        _console.WriteLine($"{prefix}: {time.Seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+    }
+
+    private void RunOne(DemoStage stage, TextWriter console)
     {
         using var log = new StreamWriter(Path.Combine(_logDir, stage.Name + ".log"), append: false) { AutoFlush = true };
         using var tee = new TeeWriter(log, console);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LaptopDiff.Cli.Help;
 using LaptopDiff.Cli.Options;
+using LaptopDiff.Runtime.Benchmarks;
 using LaptopDiff.Runtime.Pruning;
 using LaptopDiff.Spec;
 
@@ -75,7 +76,9 @@ public static class PruneCommand
         from SPEC at the budget's batch and size (--batch, default 1; --height/--width, default the spec's
         sample_size): another spec, batch or resolution (LD0018), a malformed file (LD0017), or a flops or
         latency budget without --costs (LD0018) is exit 2 and writes nothing. Default outputs are
-        <spec>.latency<percent>.unet.yaml (or .flops<percent>); classes <BaseName>Latency<percent>.
+        <spec>.latency<percent>.unet.yaml (or .flops<percent>); classes <BaseName>Latency<percent>. A
+        latency budget also prints the student's predicted step time (predicted_step_ms): the measured
+        step x (1 - the removed units' latency / the parts' sum); `profile --spec` on the student checks it.
 
         A preset (--preset NAME), a handcrafted baseline with provenance method "preset NAME": bk-sdm-base
         (the second ResNet+attention pair of each down stage, the middle pair of each up stage; SD-1.5:
@@ -182,6 +185,7 @@ public static class PruneCommand
                     RemovedCost = costBudget ? Cost(budget, s.RemovedCost) : null,
                     RequiredCost = costBudget ? Cost(budget, s.RequiredCost) : null,
                     TotalCost = costBudget ? Cost(budget, s.TotalCost) : null,
+                    PredictedStepMs = budget.Kind == BudgetKind.Latency ? Math.Round(CostProfiler.PredictedStepMs(budget.Costs!, s.Removed), 4) : null,
                 };
             }).ToList();
             context.Out.WriteLine(multi
@@ -211,6 +215,8 @@ public static class PruneCommand
             var cost = costBudget
                 ? $"{budget.Format(s.RemovedCost)} of {budget.Format(s.TotalCost)} {of} (achieved {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)}), {s.RemovedParams:N0} of {total:N0} parameters"
                 : $"{s.RemovedParams:N0} of {total:N0} parameters (achieved {s.AchievedRatio.ToString("0.0000", CultureInfo.InvariantCulture)})";
+            if (budget.Kind == BudgetKind.Latency)
+                cost += $"; predicted step {CostProfiler.PredictedStepMs(budget.Costs!, s.Removed):0.###} ms of the measured {budget.Costs!.Step.LatencyMs:0.###} ms";
             if (!multi)
                 context.Out.WriteLine($"{baseLayout.Spec.Name} at ratio {R(s.Ratio)}: removed {s.Removed.Count} of {prunable} prunable units, {cost}, " +
                                       $"predicted loss {CriterionWriter.Number(s.PredictedLoss)}; exact knapsack: {s.NodesExplored} nodes, {m.SolveMs:0.###} ms");
@@ -262,6 +268,8 @@ public static class PruneCommand
         [JsonPropertyName("removed_cost"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? RemovedCost { get; init; }
         [JsonPropertyName("required_cost"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? RequiredCost { get; init; }
         [JsonPropertyName("total_cost"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? TotalCost { get; init; }
+        /// <summary>For a latency budget: the student's step time the costs file predicts (<see cref="CostProfiler.PredictedStepMs"/>).</summary>
+        [JsonPropertyName("predicted_step_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? PredictedStepMs { get; init; }
     }
 
     /// <summary>A cost as --json writes it: FLOPs as they are, latency in milliseconds.</summary>

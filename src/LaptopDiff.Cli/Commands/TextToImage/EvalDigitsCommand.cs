@@ -6,6 +6,9 @@ using System.Text.Json;
 using LaptopDiff.Cli.Commands.Digits;
 using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
+using LaptopDiff.Runtime.Images;
+using LaptopDiff.Runtime.Inputs;
+using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Runtime.Pipelines;
 using LaptopDiff.Runtime.Sampling;
 using static TorchSharp.torch;
@@ -30,6 +33,11 @@ public static class EvalDigitsCommand
     private static readonly Option<int> BatchOption = new("--batch") { Description = "Samples per sampler batch", DefaultValueFactory = _ => 50 };
     private static readonly Option<FileInfo?> GridOption = new("--grid") { Description = "The first 8 samples per digit for training-style captions as a PNG" };
     private static readonly Option<FileInfo?> HeldOutGridOption = new("--heldout-grid") { Description = "The same for the held-out phrasings" };
+    private static readonly Option<FileInfo?> SaveSamplesOption = new("--save-samples") { Description = "Write the samples of the training-style captions (tensor 'image', [N,3,H,W] in [0,1], as generate writes it) to this .safetensors file" };
+    private static readonly Option<FileInfo?> TeacherSamplesOption = new("--teacher-samples")
+    {
+        Description = "With --unet-spec: the folder U-Net's own training-style samples (--save-samples of its evaluation at the same settings); the teacher then samples only its first batch again, for its time and to check them",
+    };
     private static readonly ThreadsOption ThreadsOption = CommonOptions.Threads();
     private static readonly DeviceOption DeviceOption = CommonOptions.Device("the pipelines");
     private static readonly JsonOption JsonOption = CommonOptions.Json();
@@ -50,7 +58,7 @@ public static class EvalDigitsCommand
         var command = new VerbCommand("eval-digits", "Score a digits text-to-image pipeline with the digit classifier: VAE reconstruction, alignment on training-style and held-out captions, Frechet distance", Details)
         {
             ModelOption, UNetSpecOption, UNetWeightsOption, ClassifierOption, MnistOption, SamplesPerClassOption, StepsOption, GuidanceOption, SeedOption, BatchOption,
-            GridOption, HeldOutGridOption, ThreadsOption, DeviceOption, JsonOption,
+            GridOption, HeldOutGridOption, SaveSamplesOption, TeacherSamplesOption, ThreadsOption, DeviceOption, JsonOption,
         };
         command.SetAction(parse => CommandRunner.Run(context, parse, () =>
         {
@@ -58,6 +66,9 @@ public static class EvalDigitsCommand
             var (spec, weights) = (parse.GetValue(UNetSpecOption), parse.GetValue(UNetWeightsOption));
             if ((spec is null) != (weights is null)) throw new UsageException("--unet-spec and --unet-weights go together");
             var student = spec is null ? null : new UNetReplacement(spec.FullName, weights!.FullName);
+            var teacherSamplesFile = parse.GetValue(TeacherSamplesOption);
+            if (teacherSamplesFile is not null && student is null) throw new UsageException("--teacher-samples goes with --unet-spec: it replaces the teacher's sampling beside a student");
+            var saveSamples = parse.GetValue(SaveSamplesOption);
             var device = DeviceOption.Read(parse);
             using var sampler = new TextToImageSampler(TextToImagePipeline.Load(folder, student, device: device));
             using var teacher = student is null ? null : TextToImageSampler.Open(folder, device);
@@ -73,6 +84,7 @@ public static class EvalDigitsCommand
             using var heldOut = MnistDigits.Load(parse.GetValue(MnistOption)!.FullName, MnistSplit.HeldOut);
             // a student changes only the U-Net: the VAE's figures are the folder's own, reported where it is evaluated alone
             var vae = student is null ? DigitsPipelineEvaluator.Reconstruction(sampler.Vae, classifier, heldOut) : null;
+            using var teacherSamples = teacherSamplesFile is null ? null : ReadSamples(teacherSamplesFile.FullName);
             using var evaluator = new DigitsEvaluator(classifier, heldOut, options);
             var pipeline = new DigitsPipelineEvaluator(evaluator, sampler, teacher);
             int total = options.SamplesPerClass * MnistDigits.ClassCount;
@@ -85,11 +97,41 @@ public static class EvalDigitsCommand
                         if (grid != null)
                             SampleGrid.WritePng(grid.FullName, samples, labels, MnistDigits.ClassCount, Math.Min(8, options.SamplesPerClass),
                                 $"{(set == CaptionSet.Training ? "training-style" : "held-out")} captions: DDIM {options.Steps}, guidance {options.GuidanceScale}");
-                    }, againstTeacher: teacher != null && set == CaptionSet.Training));
+                    }, againstTeacher: teacher != null && set == CaptionSet.Training,
+                    teacherSamples: set == CaptionSet.Training ? teacherSamples : null,
+                    withImages: saveSamples is null || set != CaptionSet.Training ? null : images => WriteSamples(saveSamples.FullName, images, options)));
             Print(context, json, folder, sampler, vae, reports, options);
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Decoded images [N,3,H,W] in [-1,1] as [0,1] RGB, the tensor generate writes (atomically: a killed run leaves no half file).</summary>
+    private static void WriteSamples(string path, Tensor images, DigitsEvaluationOptions o)
+    {
+        using var scope = NewDisposeScope();
+        var metadata = new Dictionary<string, string>
+        {
+            ["captions"] = "training", ["seed"] = $"{o.Seed}", ["steps"] = $"{o.Steps}", ["guidance"] = o.GuidanceScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["samples_per_class"] = $"{o.SamplesPerClass}",
+        };
+        SafetensorsFile.Save(path, [KeyValuePair.Create(ScoredImages.TensorName, images.add(1).div(2).contiguous())], metadata);
+    }
+
+    /// <summary>A --save-samples file back as [N,3,H,W] in [-1,1].</summary>
+    private static Tensor ReadSamples(string path)
+    {
+        var tensors = SafetensorsFile.Load(path, ScalarType.Float32);
+        try
+        {
+            var image = tensors.GetValueOrDefault(ScoredImages.TensorName)
+                ?? throw new InputException($"'{path}' has no tensor '{ScoredImages.TensorName}': eval-digits --save-samples writes one");
+            return image.mul(2).sub(1);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
     }
 
     private static void Print(CliContext context, bool json, PipelineFolder folder, TextToImageSampler sampler, VaeReconstructionReport? vae,
