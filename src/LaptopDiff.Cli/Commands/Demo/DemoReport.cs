@@ -100,7 +100,7 @@ public static class DemoReport
         b.AppendLine();
         b.AppendLine("One-shot loss: output MSE to the teacher right after pruning, before any retraining, on held-out trajectory states (`pruning/compare.json`). " +
                      "Speed-up: the teacher's sampling time per sample over the student's, both measured in the student's evaluation run (same prompts, noise and " +
-                     "batch size; the teacher samples its first batch there, timed and checked against its saved samples). " +
+                     "batch size, each after an untimed one-step warm-up; the teacher samples its first batch there, timed and checked against its saved samples). " +
                      "Image MSE: decoded samples against the teacher's from the same noise (sampled once, in the teacher's evaluation), pixel values in [0, 1].");
         b.AppendLine();
         b.AppendLine("Additivity of the criteria (random unit subsets, real loss vs summed single-unit criteria; `pruning/additivity/additivity.png`):");

@@ -26,8 +26,7 @@ public sealed record DemoSettings
     /// <summary>
     /// Profile runs (medians). At least 5 even in a smoke run: with one, a single hiccup inflated the fixed rest past
     /// half the step under load, and the 50% latency budget became infeasible. 30 in the default run (about 7 s): with 5,
-    /// a profile taken while the machine was busy had an interquartile range of 49 ms on a 57 ms step, and the latency
-    /// budget removed 57% of the parameters where a steady profile removes 55%.
+    /// a profile taken while the machine was busy had an interquartile range of 49 ms on a 57 ms step.
     /// </summary>
     public int ProfileRuns { get; init; } = 30;
     /// <summary>Distillation steps per student (the same budget for every method).</summary>

@@ -50,7 +50,11 @@ public static class EvalDigitsCommand
         the VAE's reconstruction MSE on the held-out digits. With --unet-spec/--unet-weights a student U-Net
         samples in place of the folder's own, which then samples the training-style captions from the same noise
         in the same run: the image MSE to it (pixel values in [0, 1]) and both sampling times; the VAE's
-        reconstruction (unchanged by a student) is then not measured again.
+        reconstruction (unchanged by a student) is then not measured again. With --teacher-samples (what
+        --save-samples wrote when the folder's U-Net was evaluated alone, at the same settings) the image
+        MSE is taken against those, and the teacher samples only its first batch again, timed: a first
+        batch that differs from the file by more than 1e-3 is exit 2 (another teacher, prompts or
+        settings). Every timed sampling follows an untimed one-step warm-up of its first batch.
         """;
 
     public static Command Create(CliContext context)
