@@ -38,6 +38,8 @@ public sealed class DigitsPipelineEvaluator(DigitsEvaluator evaluator, TextToIma
     /// <summary>Largest pixel difference (of [-1,1] values) by which a re-sampled first batch may differ from given teacher samples: thread counts change float rounding.</summary>
     public const double ReferenceTolerance = 1e-3;
 
+    private readonly HashSet<TextToImageSampler> _warm = [];
+
     /// <param name="teacherSamples">With <paramref name="againstTeacher"/>: the teacher's decoded samples [N,3,H,W] in [-1,1] of this set, from an earlier run.</param>
     /// <param name="withImages">Sees the decoded images [N,3,H,W] in [-1,1] before they are freed.</param>
     public CaptionAlignmentReport Evaluate(CaptionSet captions, IProgress<int>? progress = null, Action<Tensor, Tensor>? withSamples = null,
@@ -78,12 +80,13 @@ public sealed class DigitsPipelineEvaluator(DigitsEvaluator evaluator, TextToIma
     }
 
     /// <summary>
-    /// One untimed DDIM step on the first batch: the first use of a model's shapes pays for convolution plans, kernel
-    /// set-up and fresh memory, which would otherwise fall on the timed run (most on a teacher timed on one batch).
+    /// Once per sampler, one untimed DDIM step on the first batch: the first use of a model's shapes pays for convolution
+    /// plans, kernel set-up and fresh memory, which would otherwise fall on the timed run (most on a teacher timed on one batch).
     /// </summary>
-    private static void WarmUp(TextToImageSampler sampler, IReadOnlyList<string> prompts, DigitsEvaluationOptions options)
+    private void WarmUp(TextToImageSampler s, IReadOnlyList<string> prompts, DigitsEvaluationOptions options)
     {
-        using var _ = sampler.Generate(prompts, options.Seed, 1, options.GuidanceScale, options.Batch, first: Math.Min(options.Batch, prompts.Count));
+        if (!_warm.Add(s)) return;
+        using var _ = s.Generate(prompts, options.Seed, 1, options.GuidanceScale, options.Batch, first: Math.Min(options.Batch, prompts.Count));
     }
 
     private static double MaxDifference(Tensor a, Tensor b)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LaptopDiff.Runtime.Backends;
 
 /// <summary>
-/// Moves a module's parameters and buffers to a device or casts them to a dtype. TorchSharp 0.107's <c>Module.to</c> throws on any tree
+/// Moves a module's parameters and buffers to a device or casts them to a dtype, and tells where they are. TorchSharp 0.107's <c>Module.to</c> throws on any tree
 /// holding a <c>ModuleDict</c> (its two indexers are both named <c>Item</c>, and <c>to</c> maps properties by name), and
 /// our stages keep their resnets and attentions in <c>ModuleDict</c>s (holes where units are removed). So the move calls
 /// <c>to</c> on the largest subtrees without one; the dictionaries themselves hold no tensors.
@@ -17,6 +17,9 @@ public static class ModuleDevice
         Apply(module, m => m.to(device), device.ToString());
         return module;
     }
+
+    /// <summary>Where a module's weights live (its first parameter's device): its inputs go there.</summary>
+    public static Device Of(nn.Module module) => module.parameters().First().device;
 
     /// <summary>Casts the floating-point parameters and buffers to <paramref name="dtype"/> (e.g. a bfloat16 frozen teacher).</summary>
     public static T ToType<T>(T module, ScalarType dtype) where T : nn.Module

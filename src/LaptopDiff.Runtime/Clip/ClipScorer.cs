@@ -104,7 +104,7 @@ public sealed class ClipScorer : IDisposable
 
     public void Dispose() => Model.Dispose();
 
-    private Device Device => Model.parameters().First().device;
+    private Device Device => ModuleDevice.Of(Model);
 
     private double[] PairCosines(Tensor images01, IReadOnlyList<string> prompts)
     {

@@ -1,3 +1,4 @@
+using LaptopDiff.Runtime.Backends;
 using LaptopDiff.Runtime.Blocks;
 using LaptopDiff.Runtime.Weights;
 using TorchSharp;
@@ -33,7 +34,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
     public VaeConfig Config { get; }
 
     /// <summary>Where the weights live: images to encode and latents to decode go there.</summary>
-    public Device Device => parameters().First().device;
+    public Device Device => ModuleDevice.Of(this);
 
     /// <summary>
     /// Encode and decode one image at a time (diffusers' <c>enable_slicing</c>): the same values, with the peak memory

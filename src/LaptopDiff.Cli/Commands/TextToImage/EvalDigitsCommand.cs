@@ -7,7 +7,6 @@ using LaptopDiff.Cli.Commands.Digits;
 using LaptopDiff.Digits;
 using LaptopDiff.Runtime.Evaluation;
 using LaptopDiff.Runtime.Images;
-using LaptopDiff.Runtime.Inputs;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Runtime.Pipelines;
 using LaptopDiff.Runtime.Sampling;
@@ -125,17 +124,9 @@ public static class EvalDigitsCommand
     /// <summary>A --save-samples file back as [N,3,H,W] in [-1,1].</summary>
     private static Tensor ReadSamples(string path)
     {
-        var tensors = SafetensorsFile.Load(path, ScalarType.Float32);
-        try
-        {
-            var image = tensors.GetValueOrDefault(ScoredImages.TensorName)
-                ?? throw new InputException($"'{path}' has no tensor '{ScoredImages.TensorName}': eval-digits --save-samples writes one");
-            return image.mul(2).sub(1);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
+        using var saved = ScoredImages.Load(path);                                // tensor 'image', [N,3,H,W] in [0,1], checked
+        using var scope = NewDisposeScope();
+        return cat(saved.Images.ToList()).mul(2).sub(1).MoveToOuterDisposeScope();
     }
 
     private static void Print(CliContext context, bool json, PipelineFolder folder, TextToImageSampler sampler, VaeReconstructionReport? vae,
