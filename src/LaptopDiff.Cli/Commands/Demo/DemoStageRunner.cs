@@ -21,8 +21,14 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
     private readonly TextWriter _console = TextWriter.Synchronized(console);
     private readonly Dictionary<string, StageTime> _times = [];
 
-    /// <summary>Seconds each finished stage took, in this run or in the earlier one that finished it.</summary>
-    public IReadOnlyDictionary<string, double> ElapsedSeconds => _times.ToDictionary(t => t.Key, t => t.Value.Seconds);
+    private readonly List<string> _stageNames = [];
+
+    /// <summary>
+    /// Seconds each finished stage took, in this run or in the earlier one that finished it, in the stages' order (not
+    /// the order concurrent stages happened to finish in, so a resumed run reports them alike).
+    /// </summary>
+    public IReadOnlyDictionary<string, double> ElapsedSeconds =>
+        _stageNames.Where(_times.ContainsKey).ToDictionary(name => name, name => _times[name].Seconds);
 
     /// <summary>Wall time of the finished stages: the length of the union of their intervals (concurrent stages overlap).</summary>
     public double WallSeconds => StageTime.UnionSeconds(_times.Values);
@@ -32,6 +38,7 @@ public sealed class DemoStageRunner(string runDir, string fingerprint, TextWrite
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         Directory.CreateDirectory(_stampDir);
         Directory.CreateDirectory(_logDir);
+        _stageNames.AddRange(stages.Select(s => s.Name));
         for (int start = 0; start < stages.Count;)
         {
             int end = start + 1;
