@@ -36,10 +36,16 @@ internal static class ConsumerRecipe
 
     /// <summary>A csharp block, the whole of Program.cs.</summary>
     public const string Program = """
+        using LaptopDiff.Runtime.Backends;
         using LaptopDiff.Runtime.Execution;
         using LaptopDiff.Runtime.Weights;
         using TorchSharp;
         using UNetApp;
+
+        // As the laptop-diff CLI does, before any tensor: freed tensor blocks stay on the heap, and MKL picks its
+        // kernels by the CPU's features on every vendor (see src/LaptopDiff.Runtime/Backends).
+        HostAllocator.Configure();
+        MklCpuDispatch.Configure();
 
         // TinySd15UNet is generated from tiny-sd15.unet.yaml; TinySd15UNetPruned50 from the <LaptopDiffPrune> item.
         torch.manual_seed(0);

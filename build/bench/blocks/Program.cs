@@ -1,4 +1,4 @@
-// usage: dotnet run -c Release --project build/bench/blocks -- THREADS tiny|sd15 [--default-malloc]
+// usage: dotnet run -c Release --project build/bench/blocks -- THREADS tiny|sd15 [--default-malloc] [--vendor-mkl]
 // ResNet and Transformer2D blocks alone, forward (inference mode) and forward+backward; blocks.py times diffusers' own.
 using System.Diagnostics;
 using LaptopDiff.Runtime.Blocks;
@@ -7,6 +7,7 @@ using LaptopDiff.Runtime.Backends;
 using TorchSharp;
 using static TorchSharp.torch;
 if (!args.Contains("--default-malloc")) HostAllocator.Configure();   // as the CLI does
+if (!args.Contains("--vendor-mkl")) MklCpuDispatch.Configure();      // as the CLI does
 torch.set_num_threads(int.Parse(args[0]));
 bool sd = args.Length > 1 && args[1] == "sd15";
 torch.manual_seed(0);

@@ -1,10 +1,11 @@
-// usage: dotnet run -c Release --project build/bench/ops -- THREADS [--default-malloc]
+// usage: dotnet run -c Release --project build/bench/ops -- THREADS [--default-malloc] [--vendor-mkl]
 // single ops at SD-1.5 shapes, forward (no_grad) and forward+backward; ops.py times PyTorch's.
 using System.Diagnostics;
 using LaptopDiff.Runtime.Backends;
 using TorchSharp;
 using static TorchSharp.torch;
 if (!args.Contains("--default-malloc")) HostAllocator.Configure();   // as the CLI does
+if (!args.Contains("--vendor-mkl")) MklCpuDispatch.Configure();      // as the CLI does
 torch.set_num_threads(int.Parse(args.Length > 0 ? args[0] : "2"));
 torch.manual_seed(0);
 double Med(Action a, int runs = 5, int warm = 2) { for (int i = 0; i < warm; i++) a(); var ts = new List<double>(); for (int i = 0; i < runs; i++) { var sw = Stopwatch.StartNew(); a(); ts.Add(sw.Elapsed.TotalMilliseconds); } ts.Sort(); return ts[ts.Count / 2]; }
