@@ -3,9 +3,14 @@ using LaptopDiff.Runtime.Backends;
 
 namespace LaptopDiff.Runtime.Tests;
 
-/// <summary>The tests run the matrix kernels the CLI runs: MKL chosen by CPU features (see MklCpuDispatch).</summary>
+/// <summary>The tests run in the process the CLI sets up: freed tensor blocks kept on the heap (HostAllocator) and MKL
+/// chosen by CPU features (MklCpuDispatch).</summary>
 internal static class ProcessSetup
 {
     [ModuleInitializer]
-    internal static void Configure() => MklCpuDispatch.Configure();
+    internal static void Configure()
+    {
+        HostAllocator.Configure();
+        MklCpuDispatch.Configure();
+    }
 }
