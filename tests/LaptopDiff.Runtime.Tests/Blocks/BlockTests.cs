@@ -91,6 +91,33 @@ public sealed class BlockTests
         Assert.True(attn.forward(x, ctx).allclose(expected, rtol: 1e-5, atol: 1e-6));
     }
 
+    [Theory]
+    [InlineData(Ops.ComposedAttentionMaxKeys)]        // composed
+    [InlineData(Ops.ComposedAttentionMaxKeys + 1)]    // libtorch's fused kernel
+    public void Attention_on_either_side_of_the_key_threshold_matches_float64(int keys)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(3);
+        var inputs = new[] { randn(new long[] { 2, 3, 40, 8 }, generator: generator), randn(new long[] { 2, 3, keys, 8 }, generator: generator),
+            randn(new long[] { 2, 3, keys, 8 }, generator: generator) };
+        var upstream = randn(new long[] { 2, 3, 40, 8 }, generator: generator);
+        var (output, grads) = AttentionWithGradients(inputs, upstream, (q, k, v) => Ops.ScaledDotProductAttention(q, k, v));
+        var (expected, expectedGrads) = AttentionWithGradients(inputs.Select(t => t.to_type(ScalarType.Float64)).ToArray(),
+            upstream.to_type(ScalarType.Float64),
+            (q, k, v) => (q.matmul(k.transpose(-1, -2)) / Math.Sqrt(8)).softmax(-1).matmul(v));
+        Assert.True(output.to_type(ScalarType.Float64).allclose(expected, rtol: 1e-4, atol: 1e-5));
+        for (int i = 0; i < 3; i++)
+            Assert.True(grads[i].to_type(ScalarType.Float64).allclose(expectedGrads[i], rtol: 1e-4, atol: 1e-5), $"gradient {i}");
+    }
+
+    private static (Tensor Output, Tensor[] Grads) AttentionWithGradients(Tensor[] inputs, Tensor upstream, Func<Tensor, Tensor, Tensor, Tensor> attention)
+    {
+        var leaves = inputs.Select(t => t.detach().requires_grad_(true)).ToArray();
+        var output = attention(leaves[0], leaves[1], leaves[2]);
+        output.backward([upstream]);
+        return (output.detach(), leaves.Select(t => t.grad!).ToArray());
+    }
+
     [Fact]
     public void Conv_and_linear_projections_compute_the_same_transformer()
     {
