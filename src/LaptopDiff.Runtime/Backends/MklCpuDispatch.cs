@@ -16,9 +16,9 @@ public static unsafe class MklCpuDispatch
 {
     private const string VendorCheck = "mkl_serv_intel_cpu_true";
 
-    /// <summary>Redirects libtorch's vendor check; true when it now answers "yes" (always so on Intel CPUs, where it
-    /// is left alone). Call it before the first matrix product: MKL keeps the kernels it picked. False off Linux
-    /// x86-64, or where libtorch has no such call through a writable slot.</summary>
+    /// <summary>Makes libtorch's vendor check answer "yes", as it does on Intel CPUs anyway; true when it does now.
+    /// Call it before the first matrix product: MKL keeps the kernels it picked. False off Linux x86-64, or where
+    /// libtorch has no such call through a writable slot or its file cannot be read.</summary>
     public static bool Configure()
     {
         if (VendorCheckSlot() is not { } slot) return false;
@@ -35,9 +35,16 @@ public static unsafe class MklCpuDispatch
             || !NativeLibrary.TryGetExport(library, VendorCheck, out var vendorCheck)
             || Dladdr(vendorCheck, out var info) == 0 || info.FileName == IntPtr.Zero) return null;
         var path = Marshal.PtrToStringUTF8(info.FileName)!;
-        return ElfImportSlot.Find(path, VendorCheck) is { ReadOnlyAfterLoad: false } slot
-            ? info.BaseAddress + (nint)slot.Offset
-            : null;
+        try
+        {
+            return ElfImportSlot.Find(path, VendorCheck) is { ReadOnlyAfterLoad: false } slot
+                ? info.BaseAddress + (nint)slot.Offset
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or OverflowException)
+        {
+            return null;   // an unreadable or unexpected library file: MKL keeps its own choice
+        }
     }
 
     [UnmanagedCallersOnly]
