@@ -46,9 +46,9 @@ internal static class Ops
 
     /// <summary>
     /// softmax(q k^T / sqrt(d)) v for q [B,h,N,d], k and v [B,h,M,d]. Over a few keys (cross-attention to 77 text
-    /// tokens, self-attention at 8x8) it is composed of two matrix products and a softmax: libtorch's fused kernel
-    /// works through small key blocks one at a time, and its backward cost 1.6-2.5x the composed one's there (2 threads,
-    /// M = 77: 16.7 against 10.2 ms at SD-1.5's [1,8,4096,40], 4.0 against 1.9 ms at tiny-sd15's [8,8,256,4]). Over many
+    /// tokens, self-attention at 8x8) it is composed of two matrix products and a softmax: there libtorch's fused
+    /// kernel took 1.6-2.1x the composed one's forward+backward (2 threads, M = 77: 16.7 against 10.2 ms at SD-1.5's
+    /// [1,8,4096,40], 4.0 against 1.9 ms at tiny-sd15's [8,8,256,4]; build/bench/README.md). Over many
     /// keys the fused kernel, which never holds the [B,h,N,M] scores, is the faster (35 against 39 ms at M = 1,024) and
     /// the only one that fits (M = 4,096: 0.4 against 4.1 s). On the meta device, where the fused kernel's math fallback
     /// needs a <c>where</c> without a meta kernel, always composed.
