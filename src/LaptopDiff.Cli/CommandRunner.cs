@@ -22,6 +22,9 @@ public static class CommandRunner
     {
         int code = RunBody(context, parse.CommandResult.Command, () =>
         {
+            // a command that computes with libtorch: MKL's kernels by CPU features before its first product (the
+            // others, --help included, neither load libtorch nor pay for the lookup)
+            if (ThreadsOption.IsOn(parse)) MklCpuDispatch.Configure();
             ThreadsOption.Apply(parse);
             DeviceOption.Check(parse);
             return body();

@@ -19,13 +19,18 @@ public sealed class ThreadsOption : Option<int?>
 
     public static string TooFew(int threads) => $"{OptionName} must be at least 1, got {threads}";
 
+    /// <summary>Whether the parsed command has <c>--threads</c>: every command that computes with libtorch has.</summary>
+    public static bool IsOn(ParseResult parse) => Of(parse) != null;
+
     /// <summary>Sets libtorch's intra-op threads when the parsed command has <c>--threads</c> and it was given; returns it.</summary>
     public static int? Apply(ParseResult parse)
     {
-        var option = parse.CommandResult.Command.Options.OfType<ThreadsOption>().SingleOrDefault();
+        var option = Of(parse);
         if (option == null || parse.GetValue(option) is not int threads) return null;
         if (threads < 1) throw new OptionValueException(TooFew(threads));
         torch.set_num_threads(threads);
         return threads;
     }
+
+    private static ThreadsOption? Of(ParseResult parse) => parse.CommandResult.Command.Options.OfType<ThreadsOption>().SingleOrDefault();
 }

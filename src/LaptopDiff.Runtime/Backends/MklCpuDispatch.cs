@@ -16,10 +16,15 @@ public static unsafe class MklCpuDispatch
 {
     private const string VendorCheck = "mkl_serv_intel_cpu_true";
 
+    private static readonly Lazy<bool> Redirected = new(Redirect);
+
     /// <summary>Makes libtorch's vendor check answer "yes", as it does on Intel CPUs anyway; true when it does now.
-    /// Call it before the first matrix product: MKL keeps the kernels it picked. False off Linux x86-64, or where
-    /// libtorch has no such call through a writable slot or its file cannot be read.</summary>
-    public static bool Configure()
+    /// Call it before the first matrix product: MKL keeps the kernels it picked. It loads libtorch and reads its
+    /// relocation tables (about 0.4 s), once per process. False off Linux x86-64, or where libtorch has no such call
+    /// through a writable slot or its file cannot be read.</summary>
+    public static bool Configure() => Redirected.Value;
+
+    private static bool Redirect()
     {
         if (VendorCheckSlot() is not { } slot) return false;
         *(nint*)slot = (nint)(delegate* unmanaged<int>)&Yes;
