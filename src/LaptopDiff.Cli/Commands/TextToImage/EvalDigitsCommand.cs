@@ -10,6 +10,7 @@ using LaptopDiff.Runtime.Images;
 using LaptopDiff.Runtime.Weights;
 using LaptopDiff.Runtime.Pipelines;
 using LaptopDiff.Runtime.Sampling;
+using LaptopDiff.Runtime.Vae;
 using static TorchSharp.torch;
 
 namespace LaptopDiff.Cli.Commands.TextToImage;
@@ -118,7 +119,7 @@ public static class EvalDigitsCommand
             ["captions"] = "training", ["seed"] = $"{o.Seed}", ["steps"] = $"{o.Steps}", ["guidance"] = o.GuidanceScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             ["samples_per_class"] = $"{o.SamplesPerClass}",
         };
-        SafetensorsFile.Save(path, [KeyValuePair.Create(ScoredImages.TensorName, images.add(1).div(2).contiguous())], metadata);
+        SafetensorsFile.Save(path, [KeyValuePair.Create(ScoredImages.TensorName, AutoencoderKL.ToUnitRange(images).contiguous())], metadata);
     }
 
     /// <summary>A --save-samples file back as [N,3,H,W] in [-1,1].</summary>
@@ -126,7 +127,7 @@ public static class EvalDigitsCommand
     {
         using var saved = ScoredImages.Load(path);                                // tensor 'image', [N,3,H,W] in [0,1], checked
         using var scope = NewDisposeScope();
-        return cat(saved.Images.ToList()).mul(2).sub(1).MoveToOuterDisposeScope();
+        return AutoencoderKL.FromUnitRange(cat(saved.Images.ToList())).MoveToOuterDisposeScope();
     }
 
     private static void Print(CliContext context, bool json, PipelineFolder folder, TextToImageSampler sampler, VaeReconstructionReport? vae,
